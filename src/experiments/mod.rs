@@ -1,0 +1,3 @@
+//! The experiments the suite ships (SPEC §10), each one command writing under `results/`.
+
+pub mod construction;

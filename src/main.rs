@@ -1,0 +1,163 @@
+//! The `clwe-bench` command line: parses arguments, dispatches to the library, and maps errors
+//! to one clear line and an exit code (2 for bad input, 1 for anything else).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use clwe_bench::experiments::construction;
+use clwe_bench::math::target::WidthRule;
+use clwe_bench::params::{NoiseModel, ParamError, Problem};
+use clwe_bench::sampling::export::{ExportError, write_samples};
+use clwe_bench::sampling::{Distribution, Sampler, Split};
+
+/// Benchmarks for the hardness of learning one-hidden-layer ReLU networks (CLWE).
+///
+/// Conventions: γ and β are in the lattice convention (y ~ N(0, I/(2π)); the hardness threshold
+/// is γ ≥ 2√d); σ, the label-noise standard deviation, in the standard convention
+/// (x ~ N(0, I), x = √(2π)·y). γ_s = γ/√(2π) and β_s = β/√(2π).
+#[derive(Parser)]
+#[command(name = "clwe-bench", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Draw samples from a distribution and write them to .npy (float64) or .csv.
+    Sample(SampleArgs),
+    /// Verify the capped ReLU construction and print the width table (k vs √(d ln d)).
+    Construction(ConstructionArgs),
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    /// The distribution.
+    #[arg(value_enum)]
+    distribution: Distribution,
+    /// Input dimension d (1..=2^20).
+    #[arg(long)]
+    d: usize,
+    /// Number of rows.
+    #[arg(long)]
+    n: u64,
+    /// Frequency γ, lattice convention [default: 2√d].
+    #[arg(long)]
+    gamma: Option<f64>,
+    /// CLWE noise β ≥ 0, lattice convention: e ~ N(0, β²/(2π)) [default: 1/d].
+    #[arg(long)]
+    beta: Option<f64>,
+    /// Label-noise standard deviation σ ≥ 0, standard convention [default: 1/d].
+    #[arg(long)]
+    sigma: Option<f64>,
+    /// Label-noise distribution (all with variance σ²).
+    #[arg(long, value_enum, default_value = "gaussian")]
+    noise: NoiseModel,
+    /// Run seed (the 64-bit Philox key).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Failure budget δ of the planted teacher's cap (N_tot = --n): M = ⌈γ_s √(2 ln(2n/δ))⌉.
+    #[arg(long, default_value_t = 0.01)]
+    delta: f64,
+    /// Also write FILE.secret.json with w and every parameter.
+    #[arg(long)]
+    with_secret: bool,
+    /// Output file: .npy or .csv.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ConstructionArgs {
+    /// Dimensions to verify, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [8, 16, 32, 64, 128])]
+    d: Vec<usize>,
+    /// N_tot: samples the network must be exact on.
+    #[arg(long, default_value_t = 1e6)]
+    n_total: f64,
+    /// Failure budget δ: probability that any of the N_tot samples leaves the cap.
+    #[arg(long, default_value_t = 0.01)]
+    delta: f64,
+    /// Frequency γ, lattice convention [default: 2√d for each d].
+    #[arg(long)]
+    gamma: Option<f64>,
+    /// Seed of the secret and the random check inputs.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object per d on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Directory for construction.md and construction.json.
+    #[arg(long, default_value = "results/construction")]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if is_bad_input(&err) { ExitCode::from(2) } else { ExitCode::FAILURE }
+        }
+    }
+}
+
+/// Whether the error chain contains a parameter error (bad input: exit code 2).
+fn is_bad_input(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.is::<ParamError>() || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_)))
+    })
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Sample(args) => sample(args),
+        Command::Construction(args) => construction(args),
+    }
+}
+
+fn sample(args: SampleArgs) -> Result<()> {
+    let problem = Problem::new(args.d, args.gamma, args.beta, args.sigma, args.noise, args.seed)?;
+    let rule = WidthRule::new(args.n as f64, args.delta)?;
+    let sampler = Sampler::new(args.distribution, &problem, 0, Split::Train, rule);
+    let start = std::time::Instant::now();
+    write_samples(&sampler, args.n, &args.out, args.with_secret)?;
+    eprintln!(
+        "wrote {} rows of {} (d = {}) to {} in {:.2} s",
+        args.n,
+        args.distribution.name(),
+        args.d,
+        args.out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn construction(args: ConstructionArgs) -> Result<()> {
+    anyhow::ensure!(!args.d.is_empty(), ParamError {
+        name: "--d".into(),
+        value: String::new(),
+        expected: "a comma-separated list of dimensions".into()
+    });
+    let rule = WidthRule::new(args.n_total, args.delta)?;
+    let rows = args
+        .d
+        .iter()
+        .map(|&d| construction::construction_row(d, args.gamma, rule, args.seed))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.json {
+        for row in &rows {
+            println!("{}", serde_json::to_string(row)?);
+        }
+    } else {
+        print!("{}", construction::markdown(&rows));
+    }
+    construction::write_results(&rows, &args.out)
+        .with_context(|| format!("cannot write results to {}", args.out.display()))?;
+    let failed: Vec<usize> = rows.iter().filter(|r| !r.verified).map(|r| r.d).collect();
+    anyhow::ensure!(failed.is_empty(), "construction NOT verified for d = {failed:?}");
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! Sample files: `.npy` (float64, C order, shape (n, d+1), or (n, d) for hCLWE and its null)
+//! or `.csv` (header `y0..`/`x0..`, then `z`/`label`), plus `FILE.secret.json` on request.
+//! Rows are generated in parallel in fixed-size chunks and written atomically.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use npyz::WriterBuilder;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{Distribution, Sampler};
+use crate::params::{NoiseModel, ParamError, ensure};
+use crate::reporting::atomic::PendingFile;
+
+/// Largest number of rows one file may hold.
+pub const MAX_ROWS: u64 = 1 << 40;
+/// Values generated per parallel chunk (32 MiB of f64).
+const CHUNK_VALUES: usize = 1 << 22;
+
+/// A failure to write sample files.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// A bad argument.
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// An I/O failure on `path`.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// The file format, from the output file's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// NumPy `.npy`, float64.
+    Npy,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl Format {
+    /// The format named by `path`'s extension.
+    pub fn from_path(path: &Path) -> Result<Self, ParamError> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("npy") => Ok(Self::Npy),
+            Some("csv") => Ok(Self::Csv),
+            _ => Err(ParamError {
+                name: "--out".into(),
+                value: path.display().to_string(),
+                expected: "a file name ending in .npy or .csv".into(),
+            }),
+        }
+    }
+}
+
+/// What `FILE.secret.json` holds: the secret and every parameter needed to reproduce the file.
+#[derive(Debug, Serialize)]
+pub struct SecretRecord<'a> {
+    /// The distribution drawn.
+    pub distribution: Distribution,
+    /// The secret direction w (unit vector).
+    pub w: &'a [f64],
+    /// Input dimension.
+    pub d: usize,
+    /// γ, lattice convention.
+    pub gamma: f64,
+    /// γ_s = γ/√(2π), standard convention.
+    pub gamma_s: f64,
+    /// β, lattice convention.
+    pub beta: f64,
+    /// β_s = β/√(2π).
+    pub beta_s: f64,
+    /// σ, standard convention.
+    pub sigma: f64,
+    /// The label-noise model.
+    pub noise: NoiseModel,
+    /// The run seed.
+    pub seed: u64,
+    /// The teacher's cap M (planted rows).
+    pub cap_m: u32,
+    /// The teacher's width k = 4M + 1.
+    pub width_k: usize,
+    /// Rows in the file.
+    pub n: u64,
+    /// How to read the numbers.
+    pub convention: &'static str,
+}
+
+/// Writes `n` rows of `sampler` to `path` (format from the extension), and the secret to
+/// `path.secret.json` when `with_secret`; both appear only if both were written completely.
+pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) -> Result<(), ExportError> {
+    ensure((1..=MAX_ROWS).contains(&n), "--n", n, &format!("an integer in 1..={MAX_ROWS}"))?;
+    let format = Format::from_path(path)?;
+    let data = PendingFile::new(path).map_err(io_error(path))?;
+    write_rows(sampler, n, format, &data).map_err(io_error(path))?;
+    let secret_path = secret_path(path);
+    let secret = if with_secret {
+        let pending = PendingFile::new(&secret_path).map_err(io_error(&secret_path))?;
+        let mut w = pending.writer().map_err(io_error(&secret_path))?;
+        serde_json::to_writer_pretty(&mut w, &secret_record(sampler, n)).map_err(|e| io_error(&secret_path)(e.into()))?;
+        w.flush().map_err(io_error(&secret_path))?;
+        Some(pending)
+    } else {
+        None
+    };
+    data.commit().map_err(io_error(path))?;
+    if let Some(pending) = secret {
+        pending.commit().map_err(io_error(&secret_path))?;
+    }
+    Ok(())
+}
+
+/// Maps an I/O error on `path` to [`ExportError::Io`].
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
+    move |source| ExportError::Io { path: path.to_path_buf(), source }
+}
+
+/// `FILE.secret.json` for `FILE`.
+pub fn secret_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".secret.json");
+    PathBuf::from(s)
+}
+
+fn secret_record(sampler: &Sampler, n: u64) -> SecretRecord<'_> {
+    let p = sampler.problem();
+    SecretRecord {
+        distribution: sampler.kind(),
+        w: sampler.secret(),
+        d: p.d,
+        gamma: p.gamma,
+        gamma_s: p.gamma_s(),
+        beta: p.beta,
+        beta_s: p.beta_s(),
+        sigma: p.sigma,
+        noise: p.noise,
+        seed: p.seed,
+        cap_m: sampler.cap().cap(),
+        width_k: sampler.cap().width(),
+        n,
+        convention: if sampler.kind().lattice_convention() {
+            "lattice: y ~ N(0, I/(2π)), z = (γ⟨w,y⟩ + e) mod 1, e ~ N(0, β²/(2π)); x = √(2π)·y"
+        } else {
+            "standard: x ~ N(0, I), label = φ(γ_s⟨w,x⟩) + ξ with γ_s = γ/√(2π), Var ξ = σ²"
+        },
+    }
+}
+
+fn column_names(sampler: &Sampler) -> Vec<String> {
+    let lattice = sampler.kind().lattice_convention();
+    let prefix = if lattice { "y" } else { "x" };
+    let mut names: Vec<String> = (0..sampler.problem().d).map(|i| format!("{prefix}{i}")).collect();
+    if sampler.kind().has_label() {
+        names.push(if lattice { "z" } else { "label" }.into());
+    }
+    names
+}
+
+fn write_rows(sampler: &Sampler, n: u64, format: Format, out: &PendingFile) -> std::io::Result<()> {
+    let row_len = sampler.row_len();
+    let mut writer = out.writer()?;
+    match format {
+        Format::Npy => {
+            let shape = [n, row_len as u64];
+            let mut npy = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(&mut writer).begin_nd()?;
+            for_each_chunk(sampler, n, |chunk| npy.extend(chunk.iter().copied()))?;
+            npy.finish()?;
+        }
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut writer);
+            csv.write_record(column_names(sampler))?;
+            for_each_chunk(sampler, n, |chunk| chunk.chunks(row_len).try_for_each(|row| Ok(csv.serialize(row)?)))?;
+            csv.flush()?;
+        }
+    }
+    writer.flush()
+}
+
+/// Generates rows `0..n` in parallel, a chunk at a time, and hands each chunk to `sink`.
+fn for_each_chunk(
+    sampler: &Sampler,
+    n: u64,
+    mut sink: impl FnMut(&[f64]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let row_len = sampler.row_len();
+    let rows_per_chunk = (CHUNK_VALUES / row_len).max(1) as u64;
+    let mut buffer = vec![0.0f64; rows_per_chunk.min(n) as usize * row_len];
+    for first in (0..n).step_by(rows_per_chunk as usize) {
+        let chunk = &mut buffer[..rows_per_chunk.min(n - first) as usize * row_len];
+        chunk.par_chunks_mut(row_len).enumerate().for_each(|(i, row)| sampler.fill_row(first + i as u64, row));
+        sink(chunk)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The distributions of SPEC §4, each a pure function of (seed, instance, split, sample index):
+//! CLWE and its null, homogeneous CLWE and its null, the planted learning problem and its null,
+//! with Gaussian, uniform or Laplace label noise of variance σ².
+
+pub mod export;
+pub mod hclwe;
+pub mod streams;
+
+use serde::Serialize;
+
+use crate::math::target::{CappedTriangle, WidthRule, dot, triangle_wave};
+use crate::params::{NoiseModel, Problem, SQRT_TAU};
+use hclwe::ComponentTable;
+use streams::{Role, Scalar, Stream};
+
+/// Which distribution a sampler draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Distribution {
+    /// CLWE(w, β, γ): rows (y, z), z = (γ⟨w,y⟩ + e) mod 1.
+    Clwe,
+    /// The CLWE null: rows (y, z), z ~ U[0, 1) independent of y.
+    Null,
+    /// Homogeneous CLWE ("Gaussian pancakes"): rows y.
+    Hclwe,
+    /// The hCLWE null: rows y ~ N(0, I/(2π)).
+    HclweNull,
+    /// The planted learning problem: rows (x, ℓ), ℓ = f_NN(x) + ξ.
+    Planted,
+    /// Its null: rows (x, ℓ), ℓ = φ(U) + ξ, U ~ U[0, 1) independent of x.
+    PlantedNull,
+}
+
+impl Distribution {
+    /// Whether rows carry a label column after the d inputs.
+    pub fn has_label(self) -> bool {
+        !matches!(self, Self::Hclwe | Self::HclweNull)
+    }
+
+    /// Whether the inputs are in the lattice convention (y) rather than the standard one (x).
+    pub fn lattice_convention(self) -> bool {
+        matches!(self, Self::Clwe | Self::Null | Self::Hclwe | Self::HclweNull)
+    }
+
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Clwe => "clwe",
+            Self::Null => "null",
+            Self::Hclwe => "hclwe",
+            Self::HclweNull => "hclwe-null",
+            Self::Planted => "planted",
+            Self::PlantedNull => "planted-null",
+        }
+    }
+}
+
+/// Which data a sampler draws: training or held-out test samples (disjoint streams).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Training samples.
+    Train,
+    /// Held-out test samples.
+    Test,
+}
+
+/// The secret direction w = g/‖g‖, g ~ N(0, I_d), of `instance` under `seed`.
+pub fn secret_direction(seed: u64, instance: u32, d: usize) -> Vec<f64> {
+    let mut g = vec![0.0; d];
+    Stream::new(seed, instance, Role::Secret).normals_f64(0, &mut g);
+    let norm = dot(&g, &g).sqrt();
+    g.iter_mut().for_each(|v| *v /= norm);
+    g
+}
+
+/// Draws rows of one distribution for one instance and split; row `i` depends only on `i`.
+#[derive(Clone, Debug)]
+pub struct Sampler {
+    kind: Distribution,
+    problem: Problem,
+    secret: Vec<f64>,
+    cap: CappedTriangle,
+    components: Option<ComponentTable>,
+    inputs: Stream,
+    scalars: Stream,
+}
+
+impl Sampler {
+    /// A sampler for `kind`; `width` fixes the cap M of the planted teacher network.
+    pub fn new(kind: Distribution, problem: &Problem, instance: u32, split: Split, width: WidthRule) -> Self {
+        let (input_role, scalar_role) = match split {
+            Split::Train => (Role::TrainInputs, Role::TrainScalars),
+            Split::Test => (Role::TestInputs, Role::TestScalars),
+        };
+        Self {
+            kind,
+            problem: problem.clone(),
+            secret: secret_direction(problem.seed, instance, problem.d),
+            cap: CappedTriangle::new(width.cap(problem.gamma_s())),
+            components: (kind == Distribution::Hclwe).then(|| ComponentTable::new(problem.beta, problem.gamma)),
+            inputs: Stream::new(problem.seed, instance, input_role),
+            scalars: Stream::new(problem.seed, instance, scalar_role),
+        }
+    }
+
+    /// The secret direction w.
+    pub fn secret(&self) -> &[f64] {
+        &self.secret
+    }
+
+    /// The teacher network's cap (its width is 4M + 1).
+    pub fn cap(&self) -> CappedTriangle {
+        self.cap
+    }
+
+    /// The distribution drawn.
+    pub fn kind(&self) -> Distribution {
+        self.kind
+    }
+
+    /// The parameters drawn with.
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    /// Values per row: d inputs, plus the label where there is one.
+    pub fn row_len(&self) -> usize {
+        self.problem.d + usize::from(self.kind.has_label())
+    }
+
+    /// Writes row `index` into `row` (length [`Self::row_len`]).
+    pub fn fill_row(&self, index: u64, row: &mut [f64]) {
+        let d = self.problem.d;
+        let (inputs, label) = row.split_at_mut(d);
+        self.inputs.normals_f64(index, inputs); // x ~ N(0, I_d)
+        let p = &self.problem;
+        match self.kind {
+            Distribution::Clwe => {
+                let phase = p.gamma_s() * dot(&self.secret, inputs) // γ⟨w,y⟩ with y = x/√(2π)
+                    + p.beta_s() * self.scalars.scalar_normal(index, Scalar::ClweError);
+                to_lattice(inputs);
+                label[0] = fract(phase);
+            }
+            Distribution::Null => {
+                to_lattice(inputs);
+                label[0] = self.phase(index);
+            }
+            Distribution::Hclwe => {
+                to_lattice(inputs);
+                let table = self.components.as_ref().expect("hCLWE sampler has its table");
+                let [u, _] = self.scalars.scalar_uniforms(index, Scalar::Phase);
+                let offset = table.offset(u, self.scalars.scalar_normal(index, Scalar::HclweOffset));
+                let along = dot(&self.secret, inputs);
+                inputs.iter_mut().zip(&self.secret).for_each(|(y, w)| *y += (offset - along) * w);
+            }
+            Distribution::HclweNull => to_lattice(inputs),
+            Distribution::Planted => {
+                let target = self.cap.eval_closed_form(p.gamma_s() * dot(&self.secret, inputs));
+                label[0] = target + self.label_noise(index);
+            }
+            Distribution::PlantedNull => {
+                label[0] = triangle_wave(self.phase(index)) + self.label_noise(index);
+            }
+        }
+    }
+
+    /// A uniform in [0, 1) from the phase slot.
+    fn phase(&self, index: u64) -> f64 {
+        1.0 - self.scalars.scalar_uniforms(index, Scalar::Phase)[0]
+    }
+
+    /// ξ with variance σ² under the chosen noise model.
+    fn label_noise(&self, index: u64) -> f64 {
+        let sigma = self.problem.sigma;
+        match self.problem.noise {
+            NoiseModel::Gaussian => sigma * self.scalars.scalar_normal(index, Scalar::LabelNoise),
+            NoiseModel::Uniform => {
+                let [u, _] = self.scalars.scalar_uniforms(index, Scalar::LabelNoise);
+                sigma * 3f64.sqrt() * (2.0 * u - 1.0)
+            }
+            NoiseModel::Laplace => {
+                // The difference of two Exp(1) variables is Laplace(0, 1), variance 2.
+                let [u0, u1] = self.scalars.scalar_uniforms(index, Scalar::LabelNoise);
+                sigma / 2f64.sqrt() * (u1.ln() - u0.ln())
+            }
+        }
+    }
+}
+
+/// x ↦ y = x/√(2π), in place.
+fn to_lattice(v: &mut [f64]) {
+    v.iter_mut().for_each(|x| *x /= SQRT_TAU);
+}
+
+/// t mod 1 in [0, 1) (rounding can make `t − ⌊t⌋` equal 1 for tiny negative t).
+fn fract(t: f64) -> f64 {
+    let z = t - t.floor();
+    if z >= 1.0 { 0.0 } else { z }
+}
+
+#[cfg(test)]
+mod tests;
