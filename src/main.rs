@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use clwe_bench::experiments::construction;
 use clwe_bench::math::target::WidthRule;
 use clwe_bench::params::{NoiseModel, ParamError, Problem};
-use clwe_bench::sampling::export::{ExportError, write_samples};
+use clwe_bench::sampling::export::{ExportError, validate_rows, write_samples};
 use clwe_bench::sampling::{Distribution, Sampler, Split};
 
 /// Benchmarks for the hardness of learning one-hidden-layer ReLU networks (CLWE).
@@ -45,13 +45,13 @@ struct SampleArgs {
     #[arg(long)]
     n: u64,
     /// Frequency γ, lattice convention [default: 2√d].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     gamma: Option<f64>,
     /// CLWE noise β ≥ 0, lattice convention: e ~ N(0, β²/(2π)) [default: 1/d].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     beta: Option<f64>,
     /// Label-noise standard deviation σ ≥ 0, standard convention [default: 1/d].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     sigma: Option<f64>,
     /// Label-noise distribution (all with variance σ²).
     #[arg(long, value_enum, default_value = "gaussian")]
@@ -60,7 +60,7 @@ struct SampleArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Failure budget δ of the planted teacher's cap (N_tot = --n): M = ⌈γ_s √(2 ln(2n/δ))⌉.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     delta: f64,
     /// Also write FILE.secret.json with w and every parameter.
     #[arg(long)]
@@ -79,10 +79,10 @@ struct ConstructionArgs {
     #[arg(long, default_value_t = 1e6)]
     n_total: f64,
     /// Failure budget δ: probability that any of the N_tot samples leaves the cap.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     delta: f64,
     /// Frequency γ, lattice convention [default: 2√d for each d].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     gamma: Option<f64>,
     /// Seed of the secret and the random check inputs.
     #[arg(long, default_value_t = 0)]
@@ -100,7 +100,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if is_bad_input(&err) { ExitCode::from(2) } else { ExitCode::FAILURE }
+            if is_bad_input(&err) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -108,7 +112,8 @@ fn main() -> ExitCode {
 /// Whether the error chain contains a parameter error (bad input: exit code 2).
 fn is_bad_input(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.is::<ParamError>() || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_)))
+        e.is::<ParamError>()
+            || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_)))
     })
 }
 
@@ -120,7 +125,10 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn sample(args: SampleArgs) -> Result<()> {
-    let problem = Problem::new(args.d, args.gamma, args.beta, args.sigma, args.noise, args.seed)?;
+    let problem = Problem::new(
+        args.d, args.gamma, args.beta, args.sigma, args.noise, args.seed,
+    )?;
+    validate_rows(args.n)?;
     let rule = WidthRule::new(args.n as f64, args.delta)?;
     let sampler = Sampler::new(args.distribution, &problem, 0, Split::Train, rule);
     let start = std::time::Instant::now();
@@ -137,11 +145,14 @@ fn sample(args: SampleArgs) -> Result<()> {
 }
 
 fn construction(args: ConstructionArgs) -> Result<()> {
-    anyhow::ensure!(!args.d.is_empty(), ParamError {
-        name: "--d".into(),
-        value: String::new(),
-        expected: "a comma-separated list of dimensions".into()
-    });
+    anyhow::ensure!(
+        !args.d.is_empty(),
+        ParamError {
+            name: "--d".into(),
+            value: String::new(),
+            expected: "a comma-separated list of dimensions".into()
+        }
+    );
     let rule = WidthRule::new(args.n_total, args.delta)?;
     let rows = args
         .d
@@ -158,6 +169,9 @@ fn construction(args: ConstructionArgs) -> Result<()> {
     construction::write_results(&rows, &args.out)
         .with_context(|| format!("cannot write results to {}", args.out.display()))?;
     let failed: Vec<usize> = rows.iter().filter(|r| !r.verified).map(|r| r.d).collect();
-    anyhow::ensure!(failed.is_empty(), "construction NOT verified for d = {failed:?}");
+    anyhow::ensure!(
+        failed.is_empty(),
+        "construction NOT verified for d = {failed:?}"
+    );
     Ok(())
 }

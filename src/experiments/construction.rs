@@ -9,7 +9,9 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::math::target::{CappedTriangle, WidthRule, capped_triangle_network, dot, triangle_wave, verify_exact};
+use crate::math::target::{
+    CappedTriangle, WidthRule, capped_triangle_network, dot, triangle_wave, verify_exact,
+};
 use crate::params::{NoiseModel, ParamError, Problem};
 use crate::reporting::atomic::write_file_atomically;
 use crate::reporting::table::markdown_table;
@@ -59,7 +61,12 @@ pub struct ConstructionRow {
 }
 
 /// Verifies the construction at dimension `d` (γ defaults to 2√d).
-pub fn construction_row(d: usize, gamma: Option<f64>, rule: WidthRule, seed: u64) -> Result<ConstructionRow, ParamError> {
+pub fn construction_row(
+    d: usize,
+    gamma: Option<f64>,
+    rule: WidthRule,
+    seed: u64,
+) -> Result<ConstructionRow, ParamError> {
     let problem = Problem::new(d, gamma, None, None, NoiseModel::Gaussian, seed)?;
     let gamma_s = problem.gamma_s();
     let cap = CappedTriangle::new(rule.cap(gamma_s));
@@ -74,7 +81,11 @@ pub fn construction_row(d: usize, gamma: Option<f64>, rule: WidthRule, seed: u64
             |x, i| {
                 inputs.normals_f64(i, x);
                 let t = gamma_s * dot(&w, x);
-                if t.abs() > f64::from(cap.cap()) { (0, 0.0) } else { (1, (teacher.eval(x) - triangle_wave(t)).abs()) }
+                if t.abs() > f64::from(cap.cap()) {
+                    (0, 0.0)
+                } else {
+                    (1, (teacher.eval(x) - triangle_wave(t)).abs())
+                }
             },
         )
         .reduce(|| (0, 0.0), |a, b| (a.0 + b.0, a.1.max(b.1)));
@@ -116,7 +127,11 @@ pub fn markdown(rows: &[ConstructionRow]) -> String {
                 r.width_k.to_string(),
                 opt(r.sqrt_d_ln_d),
                 opt(r.width_ratio),
-                if r.verified { "yes".into() } else { "**NO**".into() },
+                if r.verified {
+                    "yes".into()
+                } else {
+                    "**NO**".into()
+                },
                 format!("{:.1e}", r.max_deviation),
             ]
         })
@@ -129,7 +144,18 @@ pub fn markdown(rows: &[ConstructionRow]) -> String {
          f_NN(x) = φ(γ_s⟨w,x⟩) at {RANDOM_POINTS} random Gaussian x inside the cap (max deviation shown, \
          f64 tolerance 64·k·M·ε).\n\n{}",
         markdown_table(
-            &["d", "γ", "γ_s", "R", "M", "k", "√(d ln d)", "k/√(d ln d)", "verified", "max deviation"],
+            &[
+                "d",
+                "γ",
+                "γ_s",
+                "R",
+                "M",
+                "k",
+                "√(d ln d)",
+                "k/√(d ln d)",
+                "verified",
+                "max deviation"
+            ],
             &body,
         )
     )

@@ -45,7 +45,10 @@ pub fn philox4x32(rounds: usize, ctr: Counter, key: Key) -> Counter {
     let mut ctr = round(ctr, key);
     let mut key = key;
     for _ in 1..rounds {
-        key = [key[0].wrapping_add(PHILOX_W0), key[1].wrapping_add(PHILOX_W1)];
+        key = [
+            key[0].wrapping_add(PHILOX_W0),
+            key[1].wrapping_add(PHILOX_W1),
+        ];
         ctr = round(ctr, key);
     }
     ctr
@@ -88,7 +91,11 @@ mod tests {
 
     /// Random123 `kat_vectors`, philox4x32 10: (counter, key) → output.
     const KNOWN_ANSWERS: [(Counter, Key, Counter); 3] = [
-        ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
+        (
+            [0, 0, 0, 0],
+            [0, 0],
+            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+        ),
         (
             [u32::MAX; 4],
             [u32::MAX; 2],
@@ -104,7 +111,11 @@ mod tests {
     #[test]
     fn philox_matches_random123_known_answers() {
         for (ctr, key, expected) in KNOWN_ANSWERS {
-            assert_eq!(philox4x32_10(ctr, key), expected, "ctr {ctr:08x?} key {key:08x?}");
+            assert_eq!(
+                philox4x32_10(ctr, key),
+                expected,
+                "ctr {ctr:08x?} key {key:08x?}"
+            );
         }
     }
 
@@ -119,7 +130,10 @@ mod tests {
 
     #[test]
     fn seed_maps_to_key_low_word_first() {
-        assert_eq!(key_from_seed(0x0123_4567_89ab_cdef), [0x89ab_cdef, 0x0123_4567]);
+        assert_eq!(
+            key_from_seed(0x0123_4567_89ab_cdef),
+            [0x89ab_cdef, 0x0123_4567]
+        );
     }
 
     #[test]
@@ -131,11 +145,27 @@ mod tests {
 
     #[test]
     fn uniform_f32_truncates_the_exact_uniform_to_24_bits() {
-        for x in [0u32, 1, 2, 255, 256, 1 << 23, (1 << 24) - 1, 1 << 24, 0x8000_0000, 0xdead_beef, u32::MAX - 1, u32::MAX] {
+        for x in [
+            0u32,
+            1,
+            2,
+            255,
+            256,
+            1 << 23,
+            (1 << 24) - 1,
+            1 << 24,
+            0x8000_0000,
+            0xdead_beef,
+            u32::MAX - 1,
+            u32::MAX,
+        ] {
             let exact = uniform_f64(x);
             let got = f64::from(uniform_f32(x));
             assert!(got > 0.0 && got <= 1.0, "x = {x}: {got}");
-            assert!(got <= exact && exact - got < exact * 2f64.powi(-23), "x = {x}: {got} vs {exact}");
+            assert!(
+                got <= exact && exact - got < exact * 2f64.powi(-23),
+                "x = {x}: {got} vs {exact}"
+            );
         }
         // Small words are represented exactly (the tail resolution is kept).
         assert_eq!(f64::from(uniform_f32(12345)), uniform_f64(12345));

@@ -32,8 +32,18 @@ pub struct WidthRule {
 impl WidthRule {
     /// A validated rule: `n_total ≥ 1`, `δ ∈ (0, 1)`.
     pub fn new(n_total: f64, delta: f64) -> Result<Self, ParamError> {
-        ensure(n_total.is_finite() && n_total >= 1.0, "--n-total", n_total, "a number >= 1")?;
-        ensure(delta > 0.0 && delta < 1.0, "--delta", delta, "a probability in (0, 1)")?;
+        ensure(
+            n_total.is_finite() && n_total >= 1.0,
+            "--n-total",
+            n_total,
+            "a number >= 1",
+        )?;
+        ensure(
+            delta > 0.0 && delta < 1.0,
+            "--delta",
+            delta,
+            "a probability in (0, 1)",
+        )?;
         Ok(Self { n_total, delta })
     }
 
@@ -98,16 +108,25 @@ impl CappedTriangle {
     /// the network computes. Used on hot paths (label generation).
     #[inline(always)]
     pub fn eval_closed_form(&self, t: f64) -> f64 {
-        if t.abs() <= f64::from(self.m) { triangle_wave(t) } else { 0.0 }
+        if t.abs() <= f64::from(self.m) {
+            triangle_wave(t)
+        } else {
+            0.0
+        }
     }
 
     /// g_M(t) as the literal neuron sum, in exact rational arithmetic.
     pub fn eval_exact(&self, t: &BigRational) -> BigRational {
         let two = BigInt::from(2);
         (0..self.width()).fold(BigRational::zero(), |acc, j| {
-            let bias = BigRational::new(BigInt::from(2 * i64::from(self.m) - j as i64), two.clone());
+            let bias =
+                BigRational::new(BigInt::from(2 * i64::from(self.m) - j as i64), two.clone());
             let pre = t + bias;
-            if pre.is_positive() { acc + pre * BigInt::from(self.output_weight(j)) } else { acc }
+            if pre.is_positive() {
+                acc + pre * BigInt::from(self.output_weight(j))
+            } else {
+                acc
+            }
         })
     }
 }
@@ -152,14 +171,22 @@ fn verify_evaluator(
     let mut first_failure = None;
     for h in -4 * (m + 1)..=4 * (m + 1) {
         let t = BigRational::new(BigInt::from(h), BigInt::from(4));
-        let claimed = if h.abs() <= 4 * m { triangle_wave_exact(&t) } else { BigRational::zero() };
+        let claimed = if h.abs() <= 4 * m {
+            triangle_wave_exact(&t)
+        } else {
+            BigRational::zero()
+        };
         let got = eval(&t);
         points += 1;
         if got != claimed && first_failure.is_none() {
             first_failure = Some(format!("g_M({t}) = {got}, expected {claimed}"));
         }
     }
-    ExactVerification { points, tail_slope, first_failure }
+    ExactVerification {
+        points,
+        tail_slope,
+        first_failure,
+    }
 }
 
 /// The teacher f_NN(x) = Σ_j c_j ReLU(⟨a_j, x⟩ + b_j) with a_j = γ_s·w for every neuron and
@@ -180,7 +207,9 @@ pub fn capped_triangle_network(w: &[f64], gamma_s: f64, net: CappedTriangle) -> 
     TeacherNetwork {
         hidden_weights: vec![a; net.width()],
         hidden_biases: (0..net.width()).map(|j| net.hidden_bias(j)).collect(),
-        output_weights: (0..net.width()).map(|j| net.output_weight(j) as f64).collect(),
+        output_weights: (0..net.width())
+            .map(|j| net.output_weight(j) as f64)
+            .collect(),
     }
 }
 
@@ -226,14 +255,25 @@ mod tests {
         let off_by = BigRational::new(1.into(), 1000.into());
         // Wrong only on one linear piece inside the cap …
         let inside = |t: &BigRational| {
-            let bump = t > &BigRational::from_integer(1.into()) && t < &BigRational::from_integer(2.into());
-            net.eval_exact(t) + if bump { off_by.clone() } else { BigRational::zero() }
+            let bump = t > &BigRational::from_integer(1.into())
+                && t < &BigRational::from_integer(2.into());
+            net.eval_exact(t)
+                + if bump {
+                    off_by.clone()
+                } else {
+                    BigRational::zero()
+                }
         };
         assert!(verify_evaluator(net, inside).first_failure.is_some());
         // … or only beyond the cap.
         let outside = |t: &BigRational| {
             let bump = t > &BigRational::from_integer(3.into());
-            net.eval_exact(t) + if bump { off_by.clone() } else { BigRational::zero() }
+            net.eval_exact(t)
+                + if bump {
+                    off_by.clone()
+                } else {
+                    BigRational::zero()
+                }
         };
         assert!(!verify_evaluator(net, outside).holds());
     }
@@ -243,7 +283,10 @@ mod tests {
         let net = CappedTriangle::new(5);
         for i in -800..=800 {
             let t = i as f64 * 0.00917;
-            assert!((net.eval(t) - net.eval_closed_form(t)).abs() < 1e-12, "t = {t}");
+            assert!(
+                (net.eval(t) - net.eval_closed_form(t)).abs() < 1e-12,
+                "t = {t}"
+            );
         }
     }
 

@@ -25,12 +25,18 @@ impl PendingFile {
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
         let temp = builder.tempfile_in(dir)?;
-        Ok(Self { path: path.to_path_buf(), temp })
+        Ok(Self {
+            path: path.to_path_buf(),
+            temp,
+        })
     }
 
     /// A buffered writer into the temporary file.
     pub fn writer(&self) -> io::Result<BufWriter<File>> {
-        Ok(BufWriter::with_capacity(1 << 20, self.temp.as_file().try_clone()?))
+        Ok(BufWriter::with_capacity(
+            1 << 20,
+            self.temp.as_file().try_clone()?,
+        ))
     }
 
     /// Flushes to disk and renames into place.

@@ -93,8 +93,13 @@ pub struct SecretRecord<'a> {
 
 /// Writes `n` rows of `sampler` to `path` (format from the extension), and the secret to
 /// `path.secret.json` when `with_secret`; both appear only if both were written completely.
-pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) -> Result<(), ExportError> {
-    ensure((1..=MAX_ROWS).contains(&n), "--n", n, &format!("an integer in 1..={MAX_ROWS}"))?;
+pub fn write_samples(
+    sampler: &Sampler,
+    n: u64,
+    path: &Path,
+    with_secret: bool,
+) -> Result<(), ExportError> {
+    validate_rows(n)?;
     let format = Format::from_path(path)?;
     let data = PendingFile::new(path).map_err(io_error(path))?;
     write_rows(sampler, n, format, &data).map_err(io_error(path))?;
@@ -102,7 +107,8 @@ pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) 
     let secret = if with_secret {
         let pending = PendingFile::new(&secret_path).map_err(io_error(&secret_path))?;
         let mut w = pending.writer().map_err(io_error(&secret_path))?;
-        serde_json::to_writer_pretty(&mut w, &secret_record(sampler, n)).map_err(|e| io_error(&secret_path)(e.into()))?;
+        serde_json::to_writer_pretty(&mut w, &secret_record(sampler, n))
+            .map_err(|e| io_error(&secret_path)(e.into()))?;
         w.flush().map_err(io_error(&secret_path))?;
         Some(pending)
     } else {
@@ -115,9 +121,22 @@ pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) 
     Ok(())
 }
 
+/// Checks a row count `n` (`--n`) against 1..=[`MAX_ROWS`].
+pub fn validate_rows(n: u64) -> Result<(), ParamError> {
+    ensure(
+        (1..=MAX_ROWS).contains(&n),
+        "--n",
+        n,
+        &format!("an integer in 1..={MAX_ROWS}"),
+    )
+}
+
 /// Maps an I/O error on `path` to [`ExportError::Io`].
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
-    move |source| ExportError::Io { path: path.to_path_buf(), source }
+    move |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// `FILE.secret.json` for `FILE`.
@@ -154,7 +173,9 @@ fn secret_record(sampler: &Sampler, n: u64) -> SecretRecord<'_> {
 fn column_names(sampler: &Sampler) -> Vec<String> {
     let lattice = sampler.kind().lattice_convention();
     let prefix = if lattice { "y" } else { "x" };
-    let mut names: Vec<String> = (0..sampler.problem().d).map(|i| format!("{prefix}{i}")).collect();
+    let mut names: Vec<String> = (0..sampler.problem().d)
+        .map(|i| format!("{prefix}{i}"))
+        .collect();
     if sampler.kind().has_label() {
         names.push(if lattice { "z" } else { "label" }.into());
     }
@@ -167,14 +188,22 @@ fn write_rows(sampler: &Sampler, n: u64, format: Format, out: &PendingFile) -> s
     match format {
         Format::Npy => {
             let shape = [n, row_len as u64];
-            let mut npy = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(&mut writer).begin_nd()?;
+            let mut npy = npyz::WriteOptions::new()
+                .default_dtype()
+                .shape(&shape)
+                .writer(&mut writer)
+                .begin_nd()?;
             for_each_chunk(sampler, n, |chunk| npy.extend(chunk.iter().copied()))?;
             npy.finish()?;
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(&mut writer);
             csv.write_record(column_names(sampler))?;
-            for_each_chunk(sampler, n, |chunk| chunk.chunks(row_len).try_for_each(|row| Ok(csv.serialize(row)?)))?;
+            for_each_chunk(sampler, n, |chunk| {
+                chunk
+                    .chunks(row_len)
+                    .try_for_each(|row| Ok(csv.serialize(row)?))
+            })?;
             csv.flush()?;
         }
     }
@@ -192,7 +221,10 @@ fn for_each_chunk(
     let mut buffer = vec![0.0f64; rows_per_chunk.min(n) as usize * row_len];
     for first in (0..n).step_by(rows_per_chunk as usize) {
         let chunk = &mut buffer[..rows_per_chunk.min(n - first) as usize * row_len];
-        chunk.par_chunks_mut(row_len).enumerate().for_each(|(i, row)| sampler.fill_row(first + i as u64, row));
+        chunk
+            .par_chunks_mut(row_len)
+            .enumerate()
+            .for_each(|(i, row)| sampler.fill_row(first + i as u64, row));
         sink(chunk)?;
     }
     Ok(())
