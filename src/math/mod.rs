@@ -1,6 +1,7 @@
 //! Pure mathematics shared by every layer: the Philox generator, Gaussian transforms, and the
 //! triangle-wave target with its exact ReLU construction.
 
+pub mod fastmath;
 pub mod normal;
 pub mod philox;
 pub mod target;

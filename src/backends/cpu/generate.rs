@@ -1,0 +1,175 @@
+//! Gaussian batches on the CPU: Philox4x32-10 and the polynomial Box–Muller of
+//! [`crate::math::fastmath`], evaluated over 16 lanes at a time so the compiler vectorises
+//! them (AVX2/AVX-512 chosen at run time), and spread over threads with rayon.
+//!
+//! Produces exactly the numbers of `shaders/philox.wgsl`: the same counters, the same integer
+//! words, the same f32 uniforms, the same polynomial.
+
+use rayon::prelude::*;
+
+use crate::math::fastmath::box_muller;
+use crate::math::philox::{
+    Key, PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1, uniform_f32,
+};
+use crate::sampling::streams::Stream;
+
+const LANES: usize = 16;
+/// Rows per parallel task.
+const ROWS_PER_TASK: usize = 64;
+
+/// Philox4x32-10 on `LANES` counters at once (structure of arrays).
+#[inline(always)]
+fn philox_lanes(ctr: &mut [[u32; LANES]; 4], key: Key) {
+    let mut key = key;
+    for round in 0..PHILOX_ROUNDS {
+        if round > 0 {
+            key = [
+                key[0].wrapping_add(PHILOX_W0),
+                key[1].wrapping_add(PHILOX_W1),
+            ];
+        }
+        for l in 0..LANES {
+            let p0 = u64::from(PHILOX_M0) * u64::from(ctr[0][l]);
+            let p1 = u64::from(PHILOX_M1) * u64::from(ctr[2][l]);
+            let next = [
+                (p1 >> 32) as u32 ^ ctr[1][l] ^ key[0],
+                p1 as u32,
+                (p0 >> 32) as u32 ^ ctr[3][l] ^ key[1],
+                p0 as u32,
+            ];
+            for (w, n) in next.into_iter().enumerate() {
+                ctr[w][l] = n;
+            }
+        }
+    }
+}
+
+/// Fills `out` (rows × d, row-major) with the standard normals of samples
+/// `first .. first + rows` of `stream` (coordinate c from block c/4, position c%4).
+pub fn fill_normals(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+    assert_eq!(out.len() % d, 0, "output is not a whole number of rows");
+    out.par_chunks_mut(ROWS_PER_TASK * d)
+        .enumerate()
+        .for_each(|(task, chunk)| {
+            let first_row = first + (task * ROWS_PER_TASK) as u64;
+            fill_chunk_dispatch(stream, first_row, d, chunk);
+        });
+}
+
+fn fill_chunk_dispatch(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked above).
+            return unsafe { fill_chunk_avx512(stream, first, d, out) };
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA (checked above).
+            return unsafe { fill_chunk_avx2(stream, first, d, out) };
+        }
+    }
+    fill_chunk(stream, first, d, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512cd,avx512vl,avx512dq,avx512bw")]
+unsafe fn fill_chunk_avx512(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+    fill_chunk(stream, first, d, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fill_chunk_avx2(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+    fill_chunk(stream, first, d, out)
+}
+
+/// The lane kernel over the (row, block) pairs of one chunk of rows.
+#[inline(always)]
+fn fill_chunk(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+    let blocks_per_row = d.div_ceil(4);
+    let rows = out.len() / d;
+    let pairs = rows * blocks_per_row;
+    for start in (0..pairs).step_by(LANES) {
+        let mut ctr = [[0u32; LANES]; 4];
+        for l in 0..LANES {
+            let p = (start + l).min(pairs - 1);
+            let c = stream.counter(
+                first + (p / blocks_per_row) as u64,
+                (p % blocks_per_row) as u32,
+            );
+            for w in 0..4 {
+                ctr[w][l] = c[w];
+            }
+        }
+        philox_lanes(&mut ctr, stream.key());
+        let mut normals = [[0f32; LANES]; 4];
+        for l in 0..LANES {
+            let [n0, n1] = box_muller(uniform_f32(ctr[0][l]), uniform_f32(ctr[1][l]));
+            let [n2, n3] = box_muller(uniform_f32(ctr[2][l]), uniform_f32(ctr[3][l]));
+            normals[0][l] = n0;
+            normals[1][l] = n1;
+            normals[2][l] = n2;
+            normals[3][l] = n3;
+        }
+        for l in 0..LANES.min(pairs - start) {
+            let p = start + l;
+            let (row, block) = (p / blocks_per_row, p % blocks_per_row);
+            let c0 = block * 4;
+            for q in 0..4.min(d - c0) {
+                out[row * d + c0 + q] = normals[q][l];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::normal::box_muller_f32;
+    use crate::sampling::streams::Role;
+
+    #[test]
+    fn lanes_match_the_scalar_stream_and_the_reference_transform() {
+        let stream = Stream::new(99, 2, Role::TrainInputs);
+        for d in [1, 3, 4, 5, 17, 64] {
+            let rows = 150; // crosses task and lane boundaries
+            let mut out = vec![0f32; rows * d];
+            fill_normals(&stream, 1_000, d, &mut out);
+            for r in 0..rows {
+                for c in 0..d {
+                    let w = stream.words(1_000 + r as u64, (c / 4) as u32);
+                    let pair = c % 4 / 2;
+                    let exact = box_muller_f32(w[2 * pair], w[2 * pair + 1])[c % 2];
+                    let got = out[r * d + c];
+                    assert!(
+                        (got - exact).abs() <= 4e-6 * exact.abs().max(1.0),
+                        "d {d} row {r} c {c}: {got} vs {exact}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn normals_have_unit_variance_and_gaussian_kurtosis() {
+        let stream = Stream::new(5, 0, Role::TestInputs);
+        let mut out = vec![0f32; 100_000 * 8];
+        fill_normals(&stream, 0, 8, &mut out);
+        let n = out.len() as f64;
+        let mean = out.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let var = out
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let kurt = out
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(4))
+            .sum::<f64>()
+            / n
+            / (var * var);
+        assert!(mean.abs() < 5.0 / n.sqrt(), "mean {mean}");
+        assert!((var - 1.0).abs() < 5.0 * (2.0 / n).sqrt(), "variance {var}");
+        assert!((kurt - 3.0).abs() < 0.05, "kurtosis {kurt}");
+    }
+}

@@ -1,0 +1,578 @@
+//! The GPU trainer: plans the batch into chunks that fit the adapter's bindings and grid limits,
+//! uploads the student once, records many steps per submission (the step counter and sample
+//! cursor advance on the device), and reads back only losses, evaluation sums and, on request,
+//! the student.
+//!
+//! One step, per chunk of rows: [gaussian_batch] → [teacher] → forward → residuals →
+//! hidden_grad (fused update of V on the last chunk) → head_grads (fused update of b, a, c);
+//! then advance. With fused sampling, forward, teacher and hidden_grad generate x in-kernel and
+//! no batch is stored.
+
+use std::time::{Duration, Instant};
+
+use super::GpuContext;
+use super::kernels::{
+    BASE_FROM_DIMS, Dims, Dispatch, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE,
+    Workspace, record, row_grid,
+};
+use crate::backends::{
+    DataSource, EngineError, EvalSums, Evaluation, Optimizer, StudentParams, Timing, TrainConfig,
+    Trainer,
+};
+use crate::math::philox::key_from_seed;
+use crate::params::{NoiseModel, ParamError};
+use crate::sampling::streams::{Role, Stream};
+
+/// Steps recorded per submission.
+const STEPS_PER_SUBMIT: u64 = 8;
+
+/// GPU-specific choices.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GpuOptions {
+    /// Online data: generate x inside the product kernels instead of storing the batch.
+    pub fused_sampling: bool,
+    /// Cap on rows per chunk (rounded down to a multiple of 256 when it splits the batch).
+    pub max_chunk_rows: Option<usize>,
+}
+
+/// A contiguous range of the batch processed by one pass of the kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chunk {
+    offset: u32,
+    rows: u32,
+}
+
+/// What a timed run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Sampling: the Gaussian batch and its labels.
+    Generate,
+    /// The forward product with its epilogue and the residuals.
+    Forward,
+    /// The two backward kernels with the fused update.
+    Backward,
+    /// A whole step.
+    Step,
+}
+
+struct Timestamps {
+    queries: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    period_ns: f64,
+}
+
+/// Trains one student on a wgpu device.
+pub struct GpuTrainer<'a> {
+    ctx: &'a GpuContext,
+    config: TrainConfig,
+    options: GpuOptions,
+    work: Workspace,
+    chunks: Vec<Chunk>,
+    rows_cap: u32,
+    n_tiles: u32,
+    train_groups: Vec<(wgpu::BindGroup, wgpu::Buffer)>,
+    eval_group: (wgpu::BindGroup, wgpu::Buffer),
+    _eval_labels: wgpu::Buffer,
+    timestamps: Option<Timestamps>,
+    steps: u64,
+    base: Dims,
+}
+
+fn too_large(name: &str, value: impl ToString, limit_bytes: u64) -> EngineError {
+    EngineError::Param(ParamError {
+        name: name.into(),
+        value: value.to_string(),
+        expected: format!(
+            "a size whose buffers fit this adapter's storage binding limit of {limit_bytes} bytes"
+        ),
+    })
+}
+
+/// Fields shared by every dispatch of a trainer.
+fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
+    let t = &c.teacher;
+    let (optimizer, lr, beta1, beta2, eps) = match c.optimizer {
+        Optimizer::Sgd { lr } => (0, lr, 0.0, 0.0, 0.0),
+        Optimizer::Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+        } => (1, lr, beta1, beta2, eps),
+    };
+    let (x_rows, fixed_data, batch_mod_m) = match c.data {
+        DataSource::Fixed { m } => (m as u32, 1, (c.batch as u64 % m) as u32),
+        DataSource::Online => (rows_cap, 0, 0),
+    };
+    Dims {
+        d: c.d as u32,
+        width: c.width as u32,
+        batch: c.batch as u32,
+        x_rows,
+        fixed_data,
+        key: key_from_seed(t.seed),
+        input_tag: Stream::new(t.seed, t.instance, Role::TrainInputs).tag(),
+        scalar_tag: Stream::new(t.seed, t.instance, Role::TrainScalars).tag(),
+        gamma_s: t.gamma_s,
+        cap_m: t.cap_m as f32,
+        sigma: t.sigma,
+        noise: match t.noise {
+            NoiseModel::Gaussian => 0,
+            NoiseModel::Uniform => 1,
+            NoiseModel::Laplace => 2,
+        },
+        null_labels: u32::from(t.null),
+        optimizer,
+        lr,
+        beta1,
+        beta2,
+        eps,
+        n_tiles,
+        batch_mod_m,
+        ..Dims::default()
+    }
+}
+
+/// Dims of one chunk of the training batch.
+fn chunk_dims(base: &Dims, chunks: &[Chunk], chunk: &Chunk) -> Dims {
+    let last = chunks.last().map_or(0, |c| c.offset);
+    let flags = if chunk.offset == 0 { FIRST_CHUNK } else { 0 }
+        | if chunk.offset == last { LAST_CHUNK } else { 0 };
+    Dims {
+        rows: chunk.rows,
+        chunk_offset: chunk.offset,
+        flags,
+        ..*base
+    }
+}
+
+/// Dims of evaluation rows `first .. first + rows` of the test stream.
+fn eval_dims(
+    base: &Dims,
+    c: &TrainConfig,
+    rows_cap: u32,
+    first: u64,
+    rows: u32,
+    trivial: f32,
+) -> Dims {
+    let t = &c.teacher;
+    Dims {
+        rows,
+        fixed_data: 0,
+        x_rows: rows_cap,
+        flags: BASE_FROM_DIMS,
+        base: [first as u32, (first >> 32) as u32],
+        input_tag: Stream::new(t.seed, t.instance, Role::TestInputs).tag(),
+        scalar_tag: Stream::new(t.seed, t.instance, Role::TestScalars).tag(),
+        trivial,
+        ..*base
+    }
+}
+
+impl<'a> GpuTrainer<'a> {
+    /// A trainer for `config` from `init` on `ctx`.
+    pub fn new(
+        ctx: &'a GpuContext,
+        config: &TrainConfig,
+        init: &StudentParams,
+        options: GpuOptions,
+    ) -> Result<Self, EngineError> {
+        config.validate()?;
+        let limits = ctx.device.limits();
+        let limit_bytes = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        let limit_words = limit_bytes / 4;
+        let (d, k, batch) = (config.d as u64, config.width as u64, config.batch as u64);
+        let head_words = 2 * k + 1;
+        let adam = matches!(config.optimizer, Optimizer::Adam { .. });
+        if k * d + head_words > limit_words || (adam && 2 * (k * d + head_words) > limit_words) {
+            return Err(too_large(
+                "--width × --d",
+                format!("{k} × {d}"),
+                limit_bytes,
+            ));
+        }
+        let n_tiles = k.div_ceil(u64::from(TILE));
+        let stores_batch = config.data == DataSource::Online && !options.fused_sampling;
+        let mut cap = batch
+            .min(limit_words / k)
+            .min(limit_words / n_tiles)
+            .min(u64::from(limits.max_compute_workgroups_per_dimension) * u64::from(TILE));
+        if stores_batch {
+            cap = cap.min(limit_words / d);
+        }
+        if let Some(m) = options.max_chunk_rows {
+            cap = cap.min(m as u64);
+        }
+        if cap < batch {
+            cap = cap / u64::from(ROW_GROUP) * u64::from(ROW_GROUP);
+            if cap == 0 {
+                return Err(too_large("--width", k, limit_bytes));
+            }
+        }
+        let rows_cap = cap as u32;
+        let chunks: Vec<Chunk> = (0..batch)
+            .step_by(cap as usize)
+            .map(|offset| Chunk {
+                offset: offset as u32,
+                rows: (batch - offset).min(cap) as u32,
+            })
+            .collect();
+        let x_rows = match config.data {
+            DataSource::Fixed { m } => {
+                if m > 1 << 31 || m * d > limit_words || 2 * m > limit_words {
+                    return Err(too_large("--train-size", m, limit_bytes));
+                }
+                m
+            }
+            DataSource::Online => u64::from(rows_cap),
+        };
+        let work = Workspace::new(ctx, |slot| match slot {
+            Slot::State => 4,
+            Slot::X => {
+                if config.data == DataSource::Online && !stores_batch {
+                    4
+                } else {
+                    x_rows * d
+                }
+            }
+            Slot::TargetsLabels => 2 * x_rows,
+            Slot::V => k * d,
+            Slot::Head => head_words,
+            Slot::Z => u64::from(rows_cap) * k,
+            Slot::PartialOut => n_tiles * u64::from(rows_cap),
+            Slot::G => u64::from(rows_cap),
+            Slot::Grads => k * d + head_words,
+            Slot::Moments => {
+                if adam {
+                    2 * (k * d + head_words)
+                } else {
+                    4
+                }
+            }
+            Slot::Sums => (batch.div_ceil(u64::from(ROW_GROUP)) + 1)
+                .max(5 * u64::from(rows_cap).div_ceil(u64::from(ROW_GROUP))),
+            Slot::Secret => d,
+        });
+        let eval_labels = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("eval targets/labels"),
+            size: 8 * u64::from(rows_cap),
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        let timestamps = ctx.has_timestamps().then(|| Timestamps {
+            queries: ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: None,
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolve: ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamps"),
+                size: 16,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            period_ns: f64::from(ctx.queue.get_timestamp_period()),
+        });
+        let base = base_dims(config, rows_cap, n_tiles as u32);
+        let train_groups = chunks
+            .iter()
+            .map(|c| work.bind_group(ctx, &chunk_dims(&base, &chunks, c), &[]))
+            .collect();
+        let eval_group = work.bind_group(
+            ctx,
+            &eval_dims(&base, config, rows_cap, 0, 0, 0.0),
+            &[(Slot::TargetsLabels, &eval_labels)],
+        );
+        let mut trainer = Self {
+            ctx,
+            config: config.clone(),
+            options,
+            work,
+            chunks,
+            rows_cap,
+            n_tiles: n_tiles as u32,
+            train_groups,
+            eval_group,
+            _eval_labels: eval_labels,
+            timestamps,
+            steps: 0,
+            base,
+        };
+        trainer.upload(init)?;
+        Ok(trainer)
+    }
+
+    /// Uploads the student and the secret; generates and labels a fixed training set.
+    fn upload(&mut self, init: &StudentParams) -> Result<(), EngineError> {
+        let ctx = self.ctx;
+        if init.d != self.config.d || init.width() != self.config.width {
+            return Err(EngineError::Param(ParamError {
+                name: "initial student".into(),
+                value: format!("{} × {}", init.width(), init.d),
+                expected: format!("{} × {} (width × d)", self.config.width, self.config.d),
+            }));
+        }
+        self.work.write(ctx, Slot::V, &init.v);
+        let mut head = [init.b.as_slice(), init.a.as_slice()].concat();
+        head.push(init.c);
+        self.work.write(ctx, Slot::Head, &head);
+        self.work.write(ctx, Slot::Secret, &self.config.teacher.w);
+        if let DataSource::Fixed { m } = self.config.data {
+            let dims = Dims {
+                rows: m as u32,
+                flags: BASE_FROM_DIMS,
+                ..self.base
+            };
+            let (group, _uniform) = self.work.bind_group(ctx, &dims, &[]);
+            let max = ctx.device.limits().max_compute_workgroups_per_dimension;
+            let blocks = self.config.d.div_ceil(4) as u64;
+            let dispatches = [
+                Dispatch {
+                    pipeline: self.pipeline(Kernel::GaussianBatch, false)?,
+                    group: &group,
+                    grid: row_grid(m * blocks, max),
+                },
+                Dispatch {
+                    pipeline: self.pipeline(Kernel::Teacher, false)?,
+                    group: &group,
+                    grid: row_grid(m, max),
+                },
+            ];
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            record(&mut encoder, &dispatches, None);
+            ctx.submit_and_wait(encoder)?;
+        }
+        ctx.queue.submit([]);
+        ctx.check()
+    }
+
+    fn pipeline(&self, kernel: Kernel, fresh: bool) -> Result<wgpu::ComputePipeline, EngineError> {
+        self.ctx.kernels.pipeline(&self.ctx.device, kernel, fresh)
+    }
+
+    /// The dispatches of `phase` for one step.
+    fn phase_dispatches(&self, phase: Phase) -> Result<Vec<Dispatch<'_>>, EngineError> {
+        let max = self
+            .ctx
+            .device
+            .limits()
+            .max_compute_workgroups_per_dimension;
+        let (d, k) = (self.config.d as u32, self.config.width as u32);
+        let online = self.config.data == DataSource::Online;
+        let fresh = online && self.options.fused_sampling;
+        let mut out = Vec::new();
+        for (chunk, (group, _)) in self.chunks.iter().zip(&self.train_groups) {
+            let rows = u64::from(chunk.rows);
+            let sampling = matches!(phase, Phase::Generate | Phase::Step);
+            if sampling && online && !fresh {
+                let threads = rows * u64::from(d.div_ceil(4));
+                out.push(Dispatch {
+                    pipeline: self.pipeline(Kernel::GaussianBatch, false)?,
+                    group,
+                    grid: row_grid(threads, max),
+                });
+            }
+            if sampling && online {
+                out.push(Dispatch {
+                    pipeline: self.pipeline(Kernel::Teacher, fresh)?,
+                    group,
+                    grid: row_grid(rows, max),
+                });
+            }
+            if matches!(phase, Phase::Forward | Phase::Step) {
+                let grid = (chunk.rows.div_ceil(TILE), self.n_tiles);
+                out.push(Dispatch {
+                    pipeline: self.pipeline(Kernel::Forward, fresh)?,
+                    group,
+                    grid,
+                });
+                out.push(Dispatch {
+                    pipeline: self.pipeline(Kernel::Residuals, false)?,
+                    group,
+                    grid: row_grid(rows, max),
+                });
+            }
+            if matches!(phase, Phase::Backward | Phase::Step) {
+                let grid = (k.div_ceil(TILE), d.div_ceil(TILE));
+                out.push(Dispatch {
+                    pipeline: self.pipeline(Kernel::HiddenGrad, fresh)?,
+                    group,
+                    grid,
+                });
+                out.push(Dispatch {
+                    pipeline: self.pipeline(Kernel::HeadGrads, false)?,
+                    group,
+                    grid: (k.div_ceil(ROW_GROUP), 1),
+                });
+            }
+        }
+        if phase == Phase::Step {
+            out.push(Dispatch {
+                pipeline: self.pipeline(Kernel::Advance, false)?,
+                group: &self.train_groups[0].0,
+                grid: (1, 1),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs `phase` `iters` times, in submissions of up to 8, waiting for each; returns the
+    /// wall time and, where the device has timestamps, the summed device time of the passes.
+    pub fn run_phase(
+        &mut self,
+        phase: Phase,
+        iters: u64,
+    ) -> Result<(Duration, Option<Duration>), EngineError> {
+        let ctx = self.ctx;
+        let once = self.phase_dispatches(phase)?;
+        let mut device_ns = 0.0;
+        let start = Instant::now();
+        let mut done = 0;
+        while done < iters {
+            let n = (iters - done).min(STEPS_PER_SUBMIT);
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            let repeated: Vec<Dispatch<'_>> = (0..n)
+                .flat_map(|_| {
+                    once.iter().map(|d| Dispatch {
+                        pipeline: d.pipeline.clone(),
+                        group: d.group,
+                        grid: d.grid,
+                    })
+                })
+                .collect();
+            record(
+                &mut encoder,
+                &repeated,
+                self.timestamps.as_ref().map(|t| &t.queries),
+            );
+            if let Some(t) = &self.timestamps {
+                encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
+            }
+            ctx.submit_and_wait(encoder)?;
+            if let Some(t) = &self.timestamps {
+                let ticks: Vec<u64> = ctx
+                    .read_words::<u32>(&t.resolve, 0, 4)?
+                    .chunks(2)
+                    .map(|w| u64::from(w[0]) | u64::from(w[1]) << 32)
+                    .collect();
+                device_ns += ticks[1].wrapping_sub(ticks[0]) as f64 * t.period_ns;
+            }
+            done += n;
+        }
+        if phase == Phase::Step {
+            self.steps += iters;
+        }
+        let device = self
+            .timestamps
+            .as_ref()
+            .map(|_| Duration::from_nanos(device_ns as u64));
+        Ok((start.elapsed(), device))
+    }
+
+    /// The training loss ½·mean r² of the last step run.
+    fn last_loss(&self) -> Result<f32, EngineError> {
+        let groups = (self.config.batch as u64).div_ceil(u64::from(ROW_GROUP)) as usize;
+        let sums: Vec<f32> = self.work.read(self.ctx, Slot::Sums, 0, groups)?;
+        let total: f64 = sums.iter().map(|&s| f64::from(s)).sum();
+        Ok((0.5 * total / self.config.batch as f64) as f32)
+    }
+
+    /// The buffers (for kernel tests).
+    pub fn workspace(&self) -> &Workspace {
+        &self.work
+    }
+
+    /// Rows per chunk.
+    pub fn chunk_rows(&self) -> usize {
+        self.rows_cap as usize
+    }
+}
+
+impl Trainer for GpuTrainer<'_> {
+    fn steps(&mut self, steps: u64) -> Result<f32, EngineError> {
+        Ok(self.timed_steps(steps)?.loss)
+    }
+
+    fn timed_steps(&mut self, steps: u64) -> Result<Timing, EngineError> {
+        let (wall, device) = self.run_phase(Phase::Step, steps)?;
+        Ok(Timing {
+            loss: self.last_loss()?,
+            wall,
+            device,
+        })
+    }
+
+    fn steps_done(&self) -> u64 {
+        self.steps
+    }
+
+    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, EngineError> {
+        let ctx = self.ctx;
+        let max = ctx.device.limits().max_compute_workgroups_per_dimension;
+        let group = &self.eval_group.0;
+        let dispatch = |kernel, fresh, grid| -> Result<Dispatch<'_>, EngineError> {
+            Ok(Dispatch {
+                pipeline: self.pipeline(kernel, fresh)?,
+                group,
+                grid,
+            })
+        };
+        let mut sums = EvalSums::default();
+        for first in (0..n_test).step_by(self.rows_cap as usize) {
+            let rows = (n_test - first).min(u64::from(self.rows_cap)) as u32;
+            ctx.queue.write_buffer(
+                &self.eval_group.1,
+                0,
+                bytemuck::bytes_of(&eval_dims(
+                    &self.base,
+                    &self.config,
+                    self.rows_cap,
+                    first,
+                    rows,
+                    trivial,
+                )),
+            );
+            let (grid_rows, n_groups) = (
+                row_grid(u64::from(rows), max),
+                u64::from(rows).div_ceil(u64::from(ROW_GROUP)),
+            );
+            let dispatches = [
+                dispatch(Kernel::Teacher, true, grid_rows)?,
+                dispatch(Kernel::Forward, true, (rows.div_ceil(TILE), self.n_tiles))?,
+                dispatch(Kernel::Evaluate, false, grid_rows)?,
+            ];
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            record(&mut encoder, &dispatches, None);
+            ctx.submit_and_wait(encoder)?;
+            let partial: Vec<f32> = self.work.read(ctx, Slot::Sums, 0, 5 * n_groups as usize)?;
+            for (g, s) in partial.chunks(5).enumerate() {
+                let rows_here =
+                    (u64::from(rows) - g as u64 * u64::from(ROW_GROUP)).min(u64::from(ROW_GROUP));
+                sums.add(&EvalSums {
+                    n: rows_here,
+                    student_sq: f64::from(s[0]),
+                    trivial_sq: f64::from(s[1]),
+                    diff_sq: f64::from(s[2]),
+                    target: f64::from(s[3]),
+                    target_sq: f64::from(s[4]),
+                });
+            }
+        }
+        Ok(sums.finish())
+    }
+
+    fn student(&mut self) -> Result<StudentParams, EngineError> {
+        let (d, k) = (self.config.d, self.config.width);
+        let v = self.work.read(self.ctx, Slot::V, 0, k * d)?;
+        let head: Vec<f32> = self.work.read(self.ctx, Slot::Head, 0, 2 * k + 1)?;
+        Ok(StudentParams {
+            d,
+            v,
+            b: head[..k].to_vec(),
+            a: head[k..2 * k].to_vec(),
+            c: head[2 * k],
+        })
+    }
+}

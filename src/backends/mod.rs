@@ -1,0 +1,297 @@
+//! Compute engines: one [`Engine`] trait with a multi-threaded CPU backend ([`cpu`]) and a WGSL
+//! backend on wgpu ([`gpu`]). Learners talk to a [`Trainer`] and never touch wgpu.
+//!
+//! The student is h(x) = Σ_j a_j ReLU(⟨v_j, x⟩ + b_j) + c (V is k'×d, row-major, f32), trained
+//! with the squared loss ½·mean (h(x) − ℓ)² on batches of B planted samples (SPEC §4, §7). Both
+//! backends run the same algorithm on the same Philox stream, in the same order of operations
+//! where it matters (labels, reductions), so their trajectories agree to float tolerance.
+
+pub mod cpu;
+pub mod gpu;
+pub mod student;
+
+use serde::Serialize;
+
+use crate::params::{NoiseModel, ParamError, ensure};
+pub use student::StudentParams;
+
+/// A failure inside an engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A bad configuration (too large for the device, zero sizes, …).
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// No wgpu adapter, or none with compute shaders.
+    #[error("no usable wgpu adapter: {0}")]
+    NoAdapter(String),
+    /// Device creation, shader validation or pipeline creation failed.
+    #[error("wgpu device error: {0}")]
+    Device(String),
+    /// The device was lost or a submission failed while running.
+    #[error("wgpu device lost or failed while running: {0}")]
+    DeviceLost(String),
+}
+
+/// How the student is updated.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "name", rename_all = "lowercase")]
+pub enum Optimizer {
+    /// θ ← θ − lr·∇.
+    Sgd {
+        /// Learning rate.
+        lr: f32,
+    },
+    /// Adam (Kingma & Ba) with bias correction.
+    Adam {
+        /// Learning rate.
+        lr: f32,
+        /// First-moment decay.
+        beta1: f32,
+        /// Second-moment decay.
+        beta2: f32,
+        /// Denominator guard.
+        eps: f32,
+    },
+}
+
+impl Optimizer {
+    /// Adam with the usual defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).
+    pub fn adam(lr: f32) -> Self {
+        Self::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+}
+
+/// Where training samples come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataSource {
+    /// Fresh samples every step: step t uses train samples t·B .. t·B + B.
+    Online,
+    /// A fixed training set of the first `m` train samples; step t uses samples
+    /// (t·B + i) mod m, i < B (cyclic passes, no reshuffling).
+    Fixed {
+        /// Training-set size.
+        m: u64,
+    },
+}
+
+/// The teacher that labels samples: ℓ = g_M(γ_s⟨w,x⟩) + ξ, or for the null ℓ = φ(U) + ξ.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Teacher {
+    /// Secret direction w (unit vector, length d), rounded to f32.
+    pub w: Vec<f32>,
+    /// γ_s = γ/√(2π).
+    pub gamma_s: f32,
+    /// The cap M of the capped triangle network.
+    pub cap_m: u32,
+    /// Label-noise standard deviation.
+    pub sigma: f32,
+    /// Label-noise model.
+    pub noise: NoiseModel,
+    /// Labels independent of x (the planted null).
+    pub null: bool,
+    /// Run seed (Philox key).
+    pub seed: u64,
+    /// Instance number (counter word 3).
+    pub instance: u32,
+}
+
+/// Everything a trainer needs besides the initial student.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainConfig {
+    /// Input dimension d.
+    pub d: usize,
+    /// Student width k'.
+    pub width: usize,
+    /// Batch size B.
+    pub batch: usize,
+    /// Online or fixed data.
+    pub data: DataSource,
+    /// The update rule.
+    pub optimizer: Optimizer,
+    /// The labelling teacher.
+    pub teacher: Teacher,
+}
+
+impl TrainConfig {
+    /// Checks sizes: d, k', B ≥ 1, the teacher's w has length d, m ≥ 1.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        ensure(self.d >= 1, "--d", self.d, "an integer >= 1")?;
+        ensure(self.width >= 1, "--width", self.width, "an integer >= 1")?;
+        ensure(self.batch >= 1, "--batch", self.batch, "an integer >= 1")?;
+        ensure(
+            self.teacher.w.len() == self.d,
+            "teacher.w length",
+            self.teacher.w.len(),
+            "d",
+        )?;
+        if let DataSource::Fixed { m } = self.data {
+            ensure(m >= 1, "--train-size", m, "an integer >= 1")?;
+        }
+        Ok(())
+    }
+
+    /// FLOPs of one step counted as SPEC §7 fixes: 4·B·d·k' (two B×d×k' products).
+    pub fn step_flops(&self) -> f64 {
+        4.0 * self.batch as f64 * self.d as f64 * self.width as f64
+    }
+}
+
+/// Held-out evaluation of a student and the trivial predictor on the same inputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Test samples used.
+    pub n: u64,
+    /// Mean squared error of the student against the noise-free target f.
+    pub mse_student: f64,
+    /// Mean squared error of the trivial (constant) predictor against f.
+    pub mse_trivial: f64,
+    /// Sample variance of f on the test inputs.
+    pub var_target: f64,
+    /// Standard error of Δ = mse_trivial − mse_student (paired per sample).
+    pub delta_se: f64,
+}
+
+impl Evaluation {
+    /// Δ = MSE(trivial) − MSE(student).
+    pub fn delta(&self) -> f64 {
+        self.mse_trivial - self.mse_student
+    }
+}
+
+/// Running sums from which an [`Evaluation`] is formed (f64, summed in a fixed order).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EvalSums {
+    /// Samples.
+    pub n: u64,
+    /// Σ (h − f)².
+    pub student_sq: f64,
+    /// Σ (trivial − f)².
+    pub trivial_sq: f64,
+    /// Σ δ², δ = (trivial − f)² − (h − f)².
+    pub diff_sq: f64,
+    /// Σ f.
+    pub target: f64,
+    /// Σ f².
+    pub target_sq: f64,
+}
+
+impl EvalSums {
+    /// Adds another partial sum.
+    pub fn add(&mut self, o: &EvalSums) {
+        self.n += o.n;
+        self.student_sq += o.student_sq;
+        self.trivial_sq += o.trivial_sq;
+        self.diff_sq += o.diff_sq;
+        self.target += o.target;
+        self.target_sq += o.target_sq;
+    }
+
+    /// The evaluation these sums describe.
+    pub fn finish(&self) -> Evaluation {
+        let n = self.n as f64;
+        let (mse_student, mse_trivial) = (self.student_sq / n, self.trivial_sq / n);
+        let mean_diff = mse_trivial - mse_student;
+        let var_diff = (self.diff_sq / n - mean_diff * mean_diff).max(0.0);
+        let mean_f = self.target / n;
+        Evaluation {
+            n: self.n,
+            mse_student,
+            mse_trivial,
+            var_target: (self.target_sq / n - mean_f * mean_f).max(0.0),
+            delta_se: (var_diff / n).sqrt(),
+        }
+    }
+}
+
+/// What ran the work: recorded with every result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BackendInfo {
+    /// `cpu` or `wgpu`.
+    pub backend: String,
+    /// The adapter (wgpu) or CPU model and thread count.
+    pub adapter: String,
+    /// wgpu's backend API (vulkan, gl, metal, dx12) or `native`.
+    pub api: String,
+    /// wgpu's device type (DiscreteGpu, Cpu, …) or `Cpu`.
+    pub device_type: String,
+    /// Driver name and version.
+    pub driver: String,
+}
+
+/// The outcome of a timed run of steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timing {
+    /// Training loss of the last step.
+    pub loss: f32,
+    /// Wall-clock time, submission to completion.
+    pub wall: std::time::Duration,
+    /// Device time from timestamp queries, where the device has them.
+    pub device: Option<std::time::Duration>,
+}
+
+/// A compute engine: makes trainers.
+pub trait Engine {
+    /// What this engine runs on.
+    fn info(&self) -> BackendInfo;
+    /// A trainer for `config`, starting from `init`.
+    fn trainer(
+        &self,
+        config: &TrainConfig,
+        init: &StudentParams,
+    ) -> Result<Box<dyn Trainer + '_>, EngineError>;
+}
+
+/// Trains one student. All randomness comes from the teacher's seed and the step counter, so a
+/// trainer's results depend only on its configuration and initial student.
+pub trait Trainer {
+    /// Runs `steps` steps; returns the training loss ½·mean r² of the last step (NaN or ∞ when
+    /// training diverged).
+    fn steps(&mut self, steps: u64) -> Result<f32, EngineError>;
+    /// [`Self::steps`], timed: wall clock always, device time where the backend measures it.
+    fn timed_steps(&mut self, steps: u64) -> Result<Timing, EngineError> {
+        let start = std::time::Instant::now();
+        let loss = self.steps(steps)?;
+        Ok(Timing {
+            loss,
+            wall: start.elapsed(),
+            device: None,
+        })
+    }
+    /// Steps run so far.
+    fn steps_done(&self) -> u64;
+    /// Evaluates on test samples 0..n_test of the test stream against the noise-free target;
+    /// the trivial predictor outputs `trivial`.
+    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, EngineError>;
+    /// The current student.
+    fn student(&mut self) -> Result<StudentParams, EngineError>;
+}
+
+/// Which engine to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// A hardware GPU through wgpu if one exists, else the CPU backend.
+    Auto,
+    /// The native multi-threaded CPU backend.
+    Cpu,
+    /// wgpu on the adapter it selects (software adapters included).
+    Wgpu,
+}
+
+/// The engine for `choice`.
+pub fn select_engine(choice: BackendChoice) -> Result<Box<dyn Engine>, EngineError> {
+    match choice {
+        BackendChoice::Cpu => Ok(Box::new(cpu::CpuEngine::new())),
+        BackendChoice::Wgpu => Ok(Box::new(gpu::GpuEngine::new()?)),
+        BackendChoice::Auto => match gpu::GpuEngine::new() {
+            Ok(engine) if engine.is_hardware() => Ok(Box::new(engine)),
+            _ => Ok(Box::new(cpu::CpuEngine::new())),
+        },
+    }
+}

@@ -1,0 +1,413 @@
+//! Every WGSL kernel on the adapter wgpu finds (llvmpipe or lavapipe in CI), against the CPU
+//! reference, at small and awkward sizes (d = 1, k' = 1, sizes that are not tile multiples, a
+//! batch split into chunks). Tolerances: Philox words bit for bit; normals 2e-5·max(1, |x|)
+//! (WGSL division is 2.5 ulp, and GPUs may fuse multiply-adds); trained parameters 1e-3 relative
+//! in norm after 50 steps (f32 reductions in different orders).
+
+use std::sync::OnceLock;
+
+use clwe_bench::backends::cpu::generate::fill_normals;
+use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
+use clwe_bench::backends::cpu::teacher::label_rows;
+use clwe_bench::backends::gpu::kernels::{
+    BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record, row_grid,
+};
+use clwe_bench::backends::gpu::trainer::Phase;
+use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
+use clwe_bench::backends::{DataSource, Optimizer, StudentParams, Teacher, TrainConfig, Trainer};
+use clwe_bench::math::philox::{Counter, Key, philox4x32_10};
+use clwe_bench::params::NoiseModel;
+use clwe_bench::sampling::secret_direction;
+use clwe_bench::sampling::streams::{Role, Stream};
+
+fn ctx() -> &'static GpuContext {
+    static CTX: OnceLock<GpuContext> = OnceLock::new();
+    CTX.get_or_init(|| {
+        let ctx = GpuContext::new()
+            .expect("these tests need a wgpu adapter; run scripts/setup.sh (installs lavapipe)");
+        eprintln!("adapter: {:?}", ctx.info);
+        ctx
+    })
+}
+
+/// Runs one row kernel over a fresh workspace.
+fn run_kernel(
+    kernel: Kernel,
+    fresh: bool,
+    dims: Dims,
+    words: impl Fn(Slot) -> u64,
+    threads: u64,
+    init: impl Fn(&Workspace),
+) -> Workspace {
+    let ctx = ctx();
+    let work = Workspace::new(ctx, words);
+    init(&work);
+    let (group, _uniform) = work.bind_group(ctx, &dims, &[]);
+    let pipeline = ctx.kernels.pipeline(&ctx.device, kernel, fresh).unwrap();
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    let max = ctx.device.limits().max_compute_workgroups_per_dimension;
+    record(
+        &mut encoder,
+        &[Dispatch {
+            pipeline,
+            group: &group,
+            grid: row_grid(threads, max),
+        }],
+        None,
+    );
+    ctx.submit_and_wait(encoder).unwrap();
+    work
+}
+
+fn gpu_philox(counters: &[(u32, u64, u32)], key: Key) -> Vec<Counter> {
+    // One launch per (block, tag): the kernel draws consecutive indices from dims.base.
+    counters
+        .iter()
+        .map(|&(block, index, tag)| {
+            let dims = Dims {
+                rows: 1,
+                chunk_offset: block,
+                base: [index as u32, (index >> 32) as u32],
+                input_tag: tag,
+                key,
+                ..Dims::default()
+            };
+            let work = run_kernel(
+                Kernel::PhiloxWords,
+                false,
+                dims,
+                |s| if s == Slot::X { 4 } else { 1 },
+                1,
+                |_| {},
+            );
+            let w: Vec<u32> = work.read(ctx(), Slot::X, 0, 4).unwrap();
+            [w[0], w[1], w[2], w[3]]
+        })
+        .collect()
+}
+
+#[test]
+fn philox_words_are_bit_identical_to_the_cpu_including_known_answers() {
+    // Random123 known answers, expressed as (block, index, tag) counters.
+    assert_eq!(
+        gpu_philox(&[(0, 0, 0)], [0, 0])[0],
+        [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+    );
+    assert_eq!(
+        gpu_philox(&[(u32::MAX, u64::MAX, u32::MAX)], [u32::MAX; 2])[0],
+        [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
+    );
+    let pi = (0x243f6a88, 0x13198a2e_85a308d3, 0x03707344);
+    assert_eq!(
+        gpu_philox(&[pi], [0xa4093822, 0x299f31d0])[0],
+        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
+    );
+    // Many counters at once, across the 2³² carry of the sample index.
+    let key = [0xdead_beef, 0x0123_4567];
+    let n = 3000u32;
+    let base = (1u64 << 32) - 1000;
+    let dims = Dims {
+        rows: n,
+        chunk_offset: 7,
+        base: [base as u32, (base >> 32) as u32],
+        input_tag: 0x0501,
+        key,
+        ..Dims::default()
+    };
+    let work = run_kernel(
+        Kernel::PhiloxWords,
+        false,
+        dims,
+        |s| if s == Slot::X { 4 * u64::from(n) } else { 1 },
+        u64::from(n),
+        |_| {},
+    );
+    let words: Vec<u32> = work.read(ctx(), Slot::X, 0, 4 * n as usize).unwrap();
+    for i in 0..n as u64 {
+        let index = base + i;
+        let want = philox4x32_10([7, index as u32, (index >> 32) as u32, 0x0501], key);
+        assert_eq!(
+            &words[4 * i as usize..4 * i as usize + 4],
+            &want,
+            "sample index {index}"
+        );
+    }
+}
+
+fn close(got: f32, want: f32, tol: f32, what: &str) {
+    assert!(
+        (got - want).abs() <= tol * want.abs().max(1.0),
+        "{what}: {got} vs {want}"
+    );
+}
+
+#[test]
+fn gaussian_batches_match_the_cpu_generator() {
+    let stream = Stream::new(11, 3, Role::TrainInputs);
+    for (d, rows) in [(1usize, 5u32), (5, 300), (64, 70)] {
+        let first = (1u64 << 32) + 17;
+        let dims = Dims {
+            d: d as u32,
+            rows,
+            x_rows: rows,
+            flags: BASE_FROM_DIMS,
+            base: [first as u32, (first >> 32) as u32],
+            key: stream.key(),
+            input_tag: stream.tag(),
+            ..Dims::default()
+        };
+        let words = |s| {
+            if s == Slot::X {
+                u64::from(rows) * d as u64
+            } else {
+                1
+            }
+        };
+        let work = run_kernel(
+            Kernel::GaussianBatch,
+            false,
+            dims,
+            words,
+            u64::from(rows) * d.div_ceil(4) as u64,
+            |_| {},
+        );
+        let gpu: Vec<f32> = work.read(ctx(), Slot::X, 0, rows as usize * d).unwrap();
+        let mut cpu = vec![0f32; rows as usize * d];
+        fill_normals(&stream, first, d, &mut cpu);
+        for (i, (g, c)) in gpu.iter().zip(&cpu).enumerate() {
+            close(*g, *c, 2e-5, &format!("d {d} element {i}"));
+        }
+    }
+}
+
+fn teacher(d: usize, noise: NoiseModel, null: bool) -> Teacher {
+    Teacher {
+        w: secret_direction(4, 0, d)
+            .iter()
+            .map(|&v| v as f32)
+            .collect(),
+        gamma_s: 2.0 * (d as f32).sqrt() / std::f32::consts::TAU.sqrt(),
+        cap_m: 9,
+        sigma: 0.1,
+        noise,
+        null,
+        seed: 4,
+        instance: 0,
+    }
+}
+
+#[test]
+fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
+    for (d, noise, null) in [
+        (3, NoiseModel::Gaussian, false),
+        (17, NoiseModel::Uniform, false),
+        (8, NoiseModel::Laplace, true),
+    ] {
+        let t = teacher(d, noise, null);
+        let rows = 300u32;
+        let inputs = Stream::new(t.seed, 0, Role::TrainInputs);
+        let scalars = Stream::new(t.seed, 0, Role::TrainScalars);
+        let mut x = vec![0f32; rows as usize * d];
+        fill_normals(&inputs, 0, d, &mut x);
+        let (mut targets, mut labels) = (vec![0f32; rows as usize], vec![0f32; rows as usize]);
+        label_rows(&t, &scalars, 0, &x, &mut targets, &mut labels);
+        for fresh in [false, true] {
+            let dims = Dims {
+                d: d as u32,
+                rows,
+                x_rows: rows,
+                flags: BASE_FROM_DIMS,
+                key: inputs.key(),
+                input_tag: inputs.tag(),
+                scalar_tag: scalars.tag(),
+                gamma_s: t.gamma_s,
+                cap_m: t.cap_m as f32,
+                sigma: t.sigma,
+                noise: noise as u32,
+                null_labels: u32::from(null),
+                ..Dims::default()
+            };
+            let words = |s| match s {
+                Slot::X => x.len() as u64,
+                Slot::TargetsLabels => 2 * u64::from(rows),
+                Slot::Secret => d as u64,
+                _ => 1,
+            };
+            let work = run_kernel(Kernel::Teacher, fresh, dims, words, u64::from(rows), |w| {
+                w.write(ctx(), Slot::X, &x);
+                w.write(ctx(), Slot::Secret, &t.w);
+            });
+            let gpu: Vec<f32> = work
+                .read(ctx(), Slot::TargetsLabels, 0, 2 * rows as usize)
+                .unwrap();
+            for i in 0..rows as usize {
+                close(
+                    gpu[i],
+                    targets[i],
+                    1e-4,
+                    &format!("{noise:?} fresh={fresh} target {i}"),
+                );
+                close(
+                    gpu[rows as usize + i],
+                    labels[i],
+                    1e-4,
+                    &format!("{noise:?} fresh={fresh} label {i}"),
+                );
+            }
+        }
+    }
+}
+
+fn config(
+    d: usize,
+    width: usize,
+    batch: usize,
+    data: DataSource,
+    optimizer: Optimizer,
+) -> TrainConfig {
+    TrainConfig {
+        d,
+        width,
+        batch,
+        data,
+        optimizer,
+        teacher: teacher(d, NoiseModel::Gaussian, false),
+    }
+}
+
+fn rel_err(a: &[f32], b: &[f32]) -> f64 {
+    let diff: f64 = a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum();
+    let norm: f64 = b.iter().map(|y| f64::from(*y).powi(2)).sum();
+    (diff / norm.max(1e-30)).sqrt()
+}
+
+fn assert_students_agree(gpu: &StudentParams, cpu: &StudentParams, tol: f64, what: &str) {
+    for (name, g, c) in [
+        ("V", &gpu.v, &cpu.v),
+        ("b", &gpu.b, &cpu.b),
+        ("a", &gpu.a, &cpu.a),
+    ] {
+        let e = rel_err(g, c);
+        assert!(
+            e <= tol,
+            "{what}: {name} differs by {e:.2e} (relative, in norm)"
+        );
+    }
+    assert!(
+        (gpu.c - cpu.c).abs() as f64 <= tol * cpu.c.abs().max(0.1) as f64,
+        "{what}: c {} vs {}",
+        gpu.c,
+        cpu.c
+    );
+}
+
+#[test]
+fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch() {
+    for (d, k, b) in [(1, 1, 3), (5, 7, 70), (19, 70, 130), (64, 65, 64)] {
+        let cfg = config(d, k, b, DataSource::Online, Optimizer::Sgd { lr: 0.5 });
+        let init = StudentParams::standard_init(d, k, 1, 0);
+        let mut gpu = GpuTrainer::new(ctx(), &cfg, &init, GpuOptions::default()).unwrap();
+        gpu.run_phase(Phase::Generate, 1).unwrap();
+        gpu.run_phase(Phase::Forward, 1).unwrap();
+        let work = gpu.workspace();
+        let x: Vec<f32> = work.read(ctx(), Slot::X, 0, b * d).unwrap();
+        let labels: Vec<f32> = work.read(ctx(), Slot::TargetsLabels, b as u64, b).unwrap();
+        let z_gpu: Vec<f32> = work.read(ctx(), Slot::Z, 0, b * k).unwrap();
+        let g_gpu: Vec<f32> = work.read(ctx(), Slot::G, 0, b).unwrap();
+        // CPU reference on the GPU's own batch.
+        let (mut z, mut g) = (vec![0f32; b * k], vec![0f32; b]);
+        step::forward(&init, &x, &mut z, &mut g);
+        step::residuals(&mut g, &labels, b);
+        assert!(
+            rel_err(&z_gpu, &z) < 1e-5,
+            "({d},{k},{b}) Z: {:.2e}",
+            rel_err(&z_gpu, &z)
+        );
+        assert!(
+            rel_err(&g_gpu, &g) < 1e-5,
+            "({d},{k},{b}) g: {:.2e}",
+            rel_err(&g_gpu, &g)
+        );
+        gpu.run_phase(Phase::Backward, 1).unwrap();
+        let mut grads = Grads::zeros(d, k);
+        let mut partials = vec![0f32; 32 * k];
+        step::output_grads(&init, &g, &mut z, &mut grads, &mut partials);
+        step::hidden_grad(&z, &x, b, d, k, &mut grads.v);
+        let mut want = init.clone();
+        step::apply_update(cfg.optimizer, None, &mut want, &grads, 1);
+        assert_students_agree(
+            &gpu.student().unwrap(),
+            &want,
+            1e-5,
+            &format!("one backward ({d},{k},{b})"),
+        );
+    }
+}
+
+#[test]
+fn fifty_steps_agree_with_the_cpu_backend() {
+    let cases = [
+        (
+            config(1, 1, 3, DataSource::Online, Optimizer::Sgd { lr: 0.05 }),
+            GpuOptions::default(),
+        ),
+        (
+            config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }),
+            GpuOptions::default(),
+        ),
+        (
+            config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)),
+            GpuOptions {
+                fused_sampling: true,
+                max_chunk_rows: None,
+            },
+        ),
+        (
+            config(9, 20, 600, DataSource::Online, Optimizer::adam(1e-3)),
+            GpuOptions {
+                fused_sampling: false,
+                max_chunk_rows: Some(256),
+            },
+        ),
+        (
+            config(
+                7,
+                40,
+                100,
+                DataSource::Fixed { m: 250 },
+                Optimizer::Sgd { lr: 0.1 },
+            ),
+            GpuOptions::default(),
+        ),
+    ];
+    for (cfg, options) in cases {
+        let what = format!(
+            "d {} k' {} B {} {:?} {:?}",
+            cfg.d, cfg.width, cfg.batch, cfg.data, options
+        );
+        let init = StudentParams::standard_init(cfg.d, cfg.width, 2, 0);
+        let mut gpu = GpuTrainer::new(ctx(), &cfg, &init, options).unwrap();
+        let mut cpu = CpuTrainer::new(&cfg, &init).unwrap();
+        let (lg, lc) = (gpu.steps(50).unwrap(), cpu.steps(50).unwrap());
+        assert!(
+            (lg - lc).abs() <= 1e-3 * lc.abs().max(1e-3),
+            "{what}: loss {lg} vs {lc}"
+        );
+        let (sg, sc) = (gpu.student().unwrap(), cpu.student().unwrap());
+        assert_ne!(sc, init, "{what}: training changed nothing");
+        assert_students_agree(&sg, &sc, 1e-3, &what);
+        let (eg, ec) = (
+            gpu.evaluate(700, 0.25).unwrap(),
+            cpu.evaluate(700, 0.25).unwrap(),
+        );
+        assert_eq!(eg.n, 700);
+        assert!(
+            (eg.mse_student - ec.mse_student).abs() <= 1e-3 * ec.mse_student,
+            "{what}: eval {eg:?} vs {ec:?}"
+        );
+        assert!(
+            (eg.mse_trivial - ec.mse_trivial).abs() <= 1e-4 * ec.mse_trivial,
+            "{what}: eval {eg:?} vs {ec:?}"
+        );
+    }
+}
