@@ -69,12 +69,11 @@ fn sincos_2pi(x: f32) -> vec2<f32> {
     let t2 = t * t;
     let s = t * (1.0 + t2 * (-1.0 / 6.0 + t2 * (1.0 / 120.0 + t2 * (-1.0 / 5040.0 + t2 * (1.0 / 362880.0)))));
     let c = 1.0 + t2 * (-0.5 + t2 * (1.0 / 24.0 + t2 * (-1.0 / 720.0 + t2 * (1.0 / 40320.0))));
-    switch q {
-        case 0u: { return vec2<f32>(s, c); }
-        case 1u: { return vec2<f32>(c, -s); }
-        case 2u: { return vec2<f32>(-s, -c); }
-        default: { return vec2<f32>(-c, s); }
-    }
+    // Rotate by q quarter turns without branches (multiplying by ±1 is exact).
+    let odd = (q & 1u) == 1u;
+    let sin_sign = 1.0 - 2.0 * f32((q >> 1u) & 1u);
+    let cos_sign = 1.0 - 2.0 * f32(((q + 1u) >> 1u) & 1u);
+    return vec2<f32>(sin_sign * select(s, c, odd), cos_sign * select(c, s, odd));
 }
 
 fn box_muller(w0: u32, w1: u32) -> vec2<f32> {

@@ -7,8 +7,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use clwe_bench::backends::gpu::{GpuEngine, GpuOptions, list_adapters};
+use clwe_bench::backends::{BackendChoice, Engine, cpu::CpuEngine, select_engine};
+use clwe_bench::experiments::bench_step::{bench_config, bench_step as run_bench_step};
 use clwe_bench::experiments::construction;
 use clwe_bench::math::target::WidthRule;
+use clwe_bench::params::ensure;
 use clwe_bench::params::{NoiseModel, ParamError, Problem};
 use clwe_bench::sampling::export::{ExportError, validate_rows, write_samples};
 use clwe_bench::sampling::{Distribution, Sampler, Split};
@@ -31,6 +35,51 @@ enum Command {
     Sample(SampleArgs),
     /// Verify the capped ReLU construction and print the width table (k vs √(d ln d)).
     Construction(ConstructionArgs),
+    /// List every wgpu adapter and say which backend the suite uses by default.
+    Info(InfoArgs),
+    /// Time training steps of one configuration: steps/s and GFLOP/s (4·B·d·k' per step).
+    BenchStep(BenchStepArgs),
+}
+
+#[derive(Args)]
+struct InfoArgs {
+    /// One JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct BenchStepArgs {
+    /// Backend: auto = a hardware GPU if present, else cpu; wgpu includes software adapters.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendChoice,
+    /// Input dimension d.
+    #[arg(long)]
+    d: usize,
+    /// Student width k'.
+    #[arg(long)]
+    k: usize,
+    /// Batch size B.
+    #[arg(long)]
+    batch: usize,
+    /// Steps per timed repeat.
+    #[arg(long, default_value_t = 20)]
+    steps: u64,
+    /// Untimed steps first (pipeline compilation, caches).
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+    /// Timed repeats (one line each).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Reuse one fixed batch instead of drawing fresh samples every step.
+    #[arg(long)]
+    fixed: bool,
+    /// wgpu only: generate x inside the product kernels instead of storing the batch.
+    #[arg(long)]
+    fused: bool,
+    /// One JSON object per repeat on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -111,23 +160,21 @@ fn main() -> ExitCode {
 
 /// Whether the error chain contains a parameter error (bad input: exit code 2).
 fn is_bad_input(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.is::<ParamError>()
-            || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_)))
-    })
+    err.chain()
+        .any(|e| e.is::<ParamError>() || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_))))
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Sample(args) => sample(args),
         Command::Construction(args) => construction(args),
+        Command::Info(args) => info(args),
+        Command::BenchStep(args) => bench_step(args),
     }
 }
 
 fn sample(args: SampleArgs) -> Result<()> {
-    let problem = Problem::new(
-        args.d, args.gamma, args.beta, args.sigma, args.noise, args.seed,
-    )?;
+    let problem = Problem::new(args.d, args.gamma, args.beta, args.sigma, args.noise, args.seed)?;
     validate_rows(args.n)?;
     let rule = WidthRule::new(args.n as f64, args.delta)?;
     let sampler = Sampler::new(args.distribution, &problem, 0, Split::Train, rule);
@@ -169,9 +216,75 @@ fn construction(args: ConstructionArgs) -> Result<()> {
     construction::write_results(&rows, &args.out)
         .with_context(|| format!("cannot write results to {}", args.out.display()))?;
     let failed: Vec<usize> = rows.iter().filter(|r| !r.verified).map(|r| r.d).collect();
-    anyhow::ensure!(
-        failed.is_empty(),
-        "construction NOT verified for d = {failed:?}"
-    );
+    anyhow::ensure!(failed.is_empty(), "construction NOT verified for d = {failed:?}");
+    Ok(())
+}
+
+fn info(args: InfoArgs) -> Result<()> {
+    let adapters = list_adapters();
+    let default = select_engine(BackendChoice::Auto)?.info();
+    let cpu = CpuEngine::new().info();
+    if args.json {
+        let report = serde_json::json!({ "adapters": adapters, "default_backend": default, "cpu": cpu });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("wgpu adapters ({}):", adapters.len());
+    for a in &adapters {
+        println!(
+            "  {} [{} {}{}] driver: {}; storage binding {} MiB, {} storage buffers/stage, features: {}",
+            a.info.adapter,
+            a.info.api,
+            a.info.device_type,
+            if a.usable { "" } else { ", NOT usable" },
+            a.info.driver,
+            a.max_storage_buffer_binding_size >> 20,
+            a.max_storage_buffers_per_shader_stage,
+            if a.features.is_empty() {
+                "none".into()
+            } else {
+                a.features.join(", ")
+            }
+        );
+    }
+    println!("cpu backend: {}", cpu.adapter);
+    println!("default backend: {} ({})", default.backend, default.adapter);
+    Ok(())
+}
+
+fn bench_step(args: BenchStepArgs) -> Result<()> {
+    ensure(args.steps >= 1, "--steps", args.steps, "an integer >= 1")?;
+    ensure(args.repeats >= 1, "--repeats", args.repeats, "an integer >= 1")?;
+    let config = bench_config(args.d, args.k, args.batch, args.fixed)?;
+    config.validate()?;
+    let engine: Box<dyn Engine> = if args.fused {
+        ensure(
+            args.backend == BackendChoice::Wgpu,
+            "--fused",
+            "set",
+            "only with --backend wgpu",
+        )?;
+        ensure(!args.fixed, "--fused", "set", "only with fresh samples (not --fixed)")?;
+        Box::new(GpuEngine::with_options(GpuOptions {
+            fused_sampling: true,
+            max_chunk_rows: None,
+        })?)
+    } else {
+        select_engine(args.backend)?
+    };
+    let json = args.json;
+    run_bench_step(engine.as_ref(), &config, args.warmup, args.steps, args.repeats, |r| {
+        if json {
+            println!("{}", serde_json::to_string(r).expect("records serialise"));
+        } else {
+            let device = r
+                .device_gflops
+                .map_or(String::new(), |g| format!(", {g:.1} GFLOP/s on device time"));
+            println!(
+                "{} {} [{}] d={} k'={} B={}: {:.2} steps/s, {:.1} GFLOP/s{device}, loss {:.4}",
+                r.backend.backend, r.variant, r.backend.adapter, r.d, r.k, r.batch, r.steps_per_s, r.gflops, r.loss
+            );
+        }
+    })?;
     Ok(())
 }

@@ -107,12 +107,7 @@ impl Problem {
             gamma,
             "a finite number > 0",
         )?;
-        ensure(
-            beta.is_finite() && beta >= 0.0,
-            "--beta",
-            beta,
-            "a finite number >= 0",
-        )?;
+        ensure(beta.is_finite() && beta >= 0.0, "--beta", beta, "a finite number >= 0")?;
         ensure(
             sigma.is_finite() && sigma >= 0.0,
             "--sigma",

@@ -25,24 +25,14 @@ fn bad_parameters_exit_2_name_the_flag_and_leave_nothing() {
     let out = dir.path().join("s.npy");
     let out = out.to_str().unwrap();
     for (args, needle) in [
+        (vec!["sample", "clwe", "--d", "0", "--n", "5", "--out", out], "--d = 0"),
+        (vec!["sample", "clwe", "--d", "4", "--n", "0", "--out", out], "--n = 0"),
         (
-            vec!["sample", "clwe", "--d", "0", "--n", "5", "--out", out],
-            "--d = 0",
-        ),
-        (
-            vec!["sample", "clwe", "--d", "4", "--n", "0", "--out", out],
-            "--n = 0",
-        ),
-        (
-            vec![
-                "sample", "clwe", "--d", "4", "--n", "5", "--gamma", "-1", "--out", out,
-            ],
+            vec!["sample", "clwe", "--d", "4", "--n", "5", "--gamma", "-1", "--out", out],
             "--gamma = -1",
         ),
         (
-            vec![
-                "sample", "clwe", "--d", "4", "--n", "5", "--beta", "NaN", "--out", out,
-            ],
+            vec!["sample", "clwe", "--d", "4", "--n", "5", "--beta", "NaN", "--out", out],
             "--beta = NaN",
         ),
         (
@@ -62,13 +52,7 @@ fn bad_parameters_exit_2_name_the_flag_and_leave_nothing() {
             ".npy or .csv",
         ),
         (
-            vec![
-                "construction",
-                "--d",
-                "0",
-                "--out",
-                dir.path().to_str().unwrap(),
-            ],
+            vec!["construction", "--d", "0", "--out", dir.path().to_str().unwrap()],
             "--d = 0",
         ),
     ] {
@@ -100,11 +84,7 @@ fn unwritable_output_directory_is_reported() {
         "/nonexistent/dir/s.npy",
     ]);
     assert_ne!(o.status.code(), Some(0));
-    assert!(
-        stderr(&o).contains("/nonexistent/dir/s.npy"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("/nonexistent/dir/s.npy"), "{}", stderr(&o));
 }
 
 #[test]
@@ -127,11 +107,7 @@ fn same_seed_gives_identical_files_and_another_seed_does_not() {
         assert!(o.status.success(), "{}", stderr(&o));
         std::fs::read(path).unwrap()
     };
-    let (a, b, c) = (
-        write("a.npy", "5"),
-        write("b.npy", "5"),
-        write("c.npy", "6"),
-    );
+    let (a, b, c) = (write("a.npy", "5"), write("b.npy", "5"), write("c.npy", "6"));
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_eq!(a.len(), 128 + 3000 * 8 * 8); // npy v1 header, then 3000 × (7 + 1) f64
@@ -158,13 +134,10 @@ fn csv_has_a_header_and_secret_json_has_the_parameters() {
     assert_eq!(lines[0], "y0,y1,y2,z");
     assert_eq!(lines.len(), 5);
     let secret: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("s.csv.secret.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(dir.path().join("s.csv.secret.json")).unwrap()).unwrap();
     assert_eq!(secret["d"], 3);
     assert_eq!(secret["w"].as_array().unwrap().len(), 3);
     let gamma = secret["gamma"].as_f64().unwrap();
     assert!((gamma - 2.0 * 3f64.sqrt()).abs() < 1e-12);
-    assert!(
-        (secret["gamma_s"].as_f64().unwrap() * std::f64::consts::TAU.sqrt() - gamma).abs() < 1e-12
-    );
+    assert!((secret["gamma_s"].as_f64().unwrap() * std::f64::consts::TAU.sqrt() - gamma).abs() < 1e-12);
 }

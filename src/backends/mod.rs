@@ -122,7 +122,7 @@ impl TrainConfig {
     /// Checks sizes: d, k', B ≥ 1, the teacher's w has length d, m ≥ 1.
     pub fn validate(&self) -> Result<(), ParamError> {
         ensure(self.d >= 1, "--d", self.d, "an integer >= 1")?;
-        ensure(self.width >= 1, "--width", self.width, "an integer >= 1")?;
+        ensure(self.width >= 1, "--k", self.width, "an integer >= 1")?;
         ensure(self.batch >= 1, "--batch", self.batch, "an integer >= 1")?;
         ensure(
             self.teacher.w.len() == self.d,
@@ -240,11 +240,7 @@ pub trait Engine {
     /// What this engine runs on.
     fn info(&self) -> BackendInfo;
     /// A trainer for `config`, starting from `init`.
-    fn trainer(
-        &self,
-        config: &TrainConfig,
-        init: &StudentParams,
-    ) -> Result<Box<dyn Trainer + '_>, EngineError>;
+    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError>;
 }
 
 /// Trains one student. All randomness comes from the teacher's seed and the step counter, so a

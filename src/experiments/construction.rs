@@ -9,9 +9,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::math::target::{
-    CappedTriangle, WidthRule, capped_triangle_network, dot, triangle_wave, verify_exact,
-};
+use crate::math::target::{CappedTriangle, WidthRule, capped_triangle_network, dot, triangle_wave, verify_exact};
 use crate::params::{NoiseModel, ParamError, Problem};
 use crate::reporting::atomic::write_file_atomically;
 use crate::reporting::table::markdown_table;
@@ -127,11 +125,7 @@ pub fn markdown(rows: &[ConstructionRow]) -> String {
                 r.width_k.to_string(),
                 opt(r.sqrt_d_ln_d),
                 opt(r.width_ratio),
-                if r.verified {
-                    "yes".into()
-                } else {
-                    "**NO**".into()
-                },
+                if r.verified { "yes".into() } else { "**NO**".into() },
                 format!("{:.1e}", r.max_deviation),
             ]
         })

@@ -1,3 +1,4 @@
 //! The experiments the suite ships (SPEC §10), each one command writing under `results/`.
 
+pub mod bench_step;
 pub mod construction;

@@ -32,17 +32,13 @@ pub fn sincos_2pi(x: f32) -> (f32, f32) {
     let q = (quarter_turns as i32) & 3;
     let t = r * TAU;
     let t2 = t * t;
-    let s = t
-        * (1.0
-            + t2 * (-1.0 / 6.0
-                + t2 * (1.0 / 120.0 + t2 * (-1.0 / 5040.0 + t2 * (1.0 / 362_880.0)))));
+    let s = t * (1.0 + t2 * (-1.0 / 6.0 + t2 * (1.0 / 120.0 + t2 * (-1.0 / 5040.0 + t2 * (1.0 / 362_880.0)))));
     let c = 1.0 + t2 * (-0.5 + t2 * (1.0 / 24.0 + t2 * (-1.0 / 720.0 + t2 * (1.0 / 40_320.0))));
-    match q {
-        0 => (s, c),
-        1 => (c, -s),
-        2 => (-s, -c),
-        _ => (-c, s),
-    }
+    // Rotate by q quarter turns without branches (multiplying by ±1 is exact).
+    let (s, c) = if q & 1 == 1 { (c, s) } else { (s, c) };
+    let sin_sign = 1.0 - 2.0 * ((q >> 1) & 1) as f32;
+    let cos_sign = 1.0 - 2.0 * (((q + 1) >> 1) & 1) as f32;
+    (sin_sign * s, cos_sign * c)
 }
 
 /// Box–Muller on two uniforms: `(r cos θ, r sin θ)`, r = √(−2 ln u₀), θ = 2π u₁.
@@ -64,11 +60,7 @@ mod tests {
             let u = crate::math::philox::uniform_f32(i.wrapping_mul(2_654_435_761));
             let exact = f64::from(u).ln();
             let err = (f64::from(ln(u)) - exact).abs() / exact.abs().max(1e-30);
-            worst = worst.max(if u == 1.0 {
-                f64::from(ln(u)).abs()
-            } else {
-                err
-            });
+            worst = worst.max(if u == 1.0 { f64::from(ln(u)).abs() } else { err });
         }
         assert!(worst < 2e-7, "worst relative error {worst}");
     }
@@ -80,9 +72,7 @@ mod tests {
             let x = i as f32 / 100_000.0;
             let (s, c) = sincos_2pi(x);
             let (es, ec) = (std::f64::consts::TAU * f64::from(x)).sin_cos();
-            worst = worst
-                .max((f64::from(s) - es).abs())
-                .max((f64::from(c) - ec).abs());
+            worst = worst.max((f64::from(s) - es).abs()).max((f64::from(c) - ec).abs());
         }
         assert!(worst < 2e-7, "worst absolute error {worst}");
     }

@@ -45,10 +45,7 @@ pub fn philox4x32(rounds: usize, ctr: Counter, key: Key) -> Counter {
     let mut ctr = round(ctr, key);
     let mut key = key;
     for _ in 1..rounds {
-        key = [
-            key[0].wrapping_add(PHILOX_W0),
-            key[1].wrapping_add(PHILOX_W1),
-        ];
+        key = [key[0].wrapping_add(PHILOX_W0), key[1].wrapping_add(PHILOX_W1)];
         ctr = round(ctr, key);
     }
     ctr
@@ -91,11 +88,7 @@ mod tests {
 
     /// Random123 `kat_vectors`, philox4x32 10: (counter, key) → output.
     const KNOWN_ANSWERS: [(Counter, Key, Counter); 3] = [
-        (
-            [0, 0, 0, 0],
-            [0, 0],
-            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
-        ),
+        ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
         (
             [u32::MAX; 4],
             [u32::MAX; 2],
@@ -111,11 +104,7 @@ mod tests {
     #[test]
     fn philox_matches_random123_known_answers() {
         for (ctr, key, expected) in KNOWN_ANSWERS {
-            assert_eq!(
-                philox4x32_10(ctr, key),
-                expected,
-                "ctr {ctr:08x?} key {key:08x?}"
-            );
+            assert_eq!(philox4x32_10(ctr, key), expected, "ctr {ctr:08x?} key {key:08x?}");
         }
     }
 
@@ -130,10 +119,7 @@ mod tests {
 
     #[test]
     fn seed_maps_to_key_low_word_first() {
-        assert_eq!(
-            key_from_seed(0x0123_4567_89ab_cdef),
-            [0x89ab_cdef, 0x0123_4567]
-        );
+        assert_eq!(key_from_seed(0x0123_4567_89ab_cdef), [0x89ab_cdef, 0x0123_4567]);
     }
 
     #[test]

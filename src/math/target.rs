@@ -38,12 +38,7 @@ impl WidthRule {
             n_total,
             "a number >= 1",
         )?;
-        ensure(
-            delta > 0.0 && delta < 1.0,
-            "--delta",
-            delta,
-            "a probability in (0, 1)",
-        )?;
+        ensure(delta > 0.0 && delta < 1.0, "--delta", delta, "a probability in (0, 1)")?;
         Ok(Self { n_total, delta })
     }
 
@@ -119,8 +114,7 @@ impl CappedTriangle {
     pub fn eval_exact(&self, t: &BigRational) -> BigRational {
         let two = BigInt::from(2);
         (0..self.width()).fold(BigRational::zero(), |acc, j| {
-            let bias =
-                BigRational::new(BigInt::from(2 * i64::from(self.m) - j as i64), two.clone());
+            let bias = BigRational::new(BigInt::from(2 * i64::from(self.m) - j as i64), two.clone());
             let pre = t + bias;
             if pre.is_positive() {
                 acc + pre * BigInt::from(self.output_weight(j))
@@ -161,10 +155,7 @@ pub fn verify_exact(net: CappedTriangle) -> ExactVerification {
 }
 
 /// [`verify_exact`] for any exact evaluator claiming to be the network of cap `net`.
-fn verify_evaluator(
-    net: CappedTriangle,
-    eval: impl Fn(&BigRational) -> BigRational,
-) -> ExactVerification {
+fn verify_evaluator(net: CappedTriangle, eval: impl Fn(&BigRational) -> BigRational) -> ExactVerification {
     let m = i64::from(net.cap());
     let tail_slope = (0..net.width()).map(|j| net.output_weight(j)).sum();
     let mut points = 0;
@@ -207,9 +198,7 @@ pub fn capped_triangle_network(w: &[f64], gamma_s: f64, net: CappedTriangle) -> 
     TeacherNetwork {
         hidden_weights: vec![a; net.width()],
         hidden_biases: (0..net.width()).map(|j| net.hidden_bias(j)).collect(),
-        output_weights: (0..net.width())
-            .map(|j| net.output_weight(j) as f64)
-            .collect(),
+        output_weights: (0..net.width()).map(|j| net.output_weight(j) as f64).collect(),
     }
 }
 
@@ -255,25 +244,14 @@ mod tests {
         let off_by = BigRational::new(1.into(), 1000.into());
         // Wrong only on one linear piece inside the cap …
         let inside = |t: &BigRational| {
-            let bump = t > &BigRational::from_integer(1.into())
-                && t < &BigRational::from_integer(2.into());
-            net.eval_exact(t)
-                + if bump {
-                    off_by.clone()
-                } else {
-                    BigRational::zero()
-                }
+            let bump = t > &BigRational::from_integer(1.into()) && t < &BigRational::from_integer(2.into());
+            net.eval_exact(t) + if bump { off_by.clone() } else { BigRational::zero() }
         };
         assert!(verify_evaluator(net, inside).first_failure.is_some());
         // … or only beyond the cap.
         let outside = |t: &BigRational| {
             let bump = t > &BigRational::from_integer(3.into());
-            net.eval_exact(t)
-                + if bump {
-                    off_by.clone()
-                } else {
-                    BigRational::zero()
-                }
+            net.eval_exact(t) + if bump { off_by.clone() } else { BigRational::zero() }
         };
         assert!(!verify_evaluator(net, outside).holds());
     }
@@ -283,10 +261,7 @@ mod tests {
         let net = CappedTriangle::new(5);
         for i in -800..=800 {
             let t = i as f64 * 0.00917;
-            assert!(
-                (net.eval(t) - net.eval_closed_form(t)).abs() < 1e-12,
-                "t = {t}"
-            );
+            assert!((net.eval(t) - net.eval_closed_form(t)).abs() < 1e-12, "t = {t}");
         }
     }
 

@@ -33,10 +33,7 @@ impl PendingFile {
 
     /// A buffered writer into the temporary file.
     pub fn writer(&self) -> io::Result<BufWriter<File>> {
-        Ok(BufWriter::with_capacity(
-            1 << 20,
-            self.temp.as_file().try_clone()?,
-        ))
+        Ok(BufWriter::with_capacity(1 << 20, self.temp.as_file().try_clone()?))
     }
 
     /// Flushes to disk and renames into place.

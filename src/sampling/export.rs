@@ -93,12 +93,7 @@ pub struct SecretRecord<'a> {
 
 /// Writes `n` rows of `sampler` to `path` (format from the extension), and the secret to
 /// `path.secret.json` when `with_secret`; both appear only if both were written completely.
-pub fn write_samples(
-    sampler: &Sampler,
-    n: u64,
-    path: &Path,
-    with_secret: bool,
-) -> Result<(), ExportError> {
+pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) -> Result<(), ExportError> {
     validate_rows(n)?;
     let format = Format::from_path(path)?;
     let data = PendingFile::new(path).map_err(io_error(path))?;
@@ -173,9 +168,7 @@ fn secret_record(sampler: &Sampler, n: u64) -> SecretRecord<'_> {
 fn column_names(sampler: &Sampler) -> Vec<String> {
     let lattice = sampler.kind().lattice_convention();
     let prefix = if lattice { "y" } else { "x" };
-    let mut names: Vec<String> = (0..sampler.problem().d)
-        .map(|i| format!("{prefix}{i}"))
-        .collect();
+    let mut names: Vec<String> = (0..sampler.problem().d).map(|i| format!("{prefix}{i}")).collect();
     if sampler.kind().has_label() {
         names.push(if lattice { "z" } else { "label" }.into());
     }
@@ -200,9 +193,7 @@ fn write_rows(sampler: &Sampler, n: u64, format: Format, out: &PendingFile) -> s
             let mut csv = csv::Writer::from_writer(&mut writer);
             csv.write_record(column_names(sampler))?;
             for_each_chunk(sampler, n, |chunk| {
-                chunk
-                    .chunks(row_len)
-                    .try_for_each(|row| Ok(csv.serialize(row)?))
+                chunk.chunks(row_len).try_for_each(|row| Ok(csv.serialize(row)?))
             })?;
             csv.flush()?;
         }

@@ -39,10 +39,7 @@ impl Distribution {
 
     /// Whether the inputs are in the lattice convention (y) rather than the standard one (x).
     pub fn lattice_convention(self) -> bool {
-        matches!(
-            self,
-            Self::Clwe | Self::Null | Self::Hclwe | Self::HclweNull
-        )
+        matches!(self, Self::Clwe | Self::Null | Self::Hclwe | Self::HclweNull)
     }
 
     /// The name used on the command line and in results.
@@ -91,13 +88,7 @@ pub struct Sampler {
 
 impl Sampler {
     /// A sampler for `kind`; `width` fixes the cap M of the planted teacher network.
-    pub fn new(
-        kind: Distribution,
-        problem: &Problem,
-        instance: u32,
-        split: Split,
-        width: WidthRule,
-    ) -> Self {
+    pub fn new(kind: Distribution, problem: &Problem, instance: u32, split: Split, width: WidthRule) -> Self {
         let (input_role, scalar_role) = match split {
             Split::Train => (Role::TrainInputs, Role::TrainScalars),
             Split::Test => (Role::TestInputs, Role::TestScalars),
@@ -107,8 +98,7 @@ impl Sampler {
             problem: problem.clone(),
             secret: secret_direction(problem.seed, instance, problem.d),
             cap: CappedTriangle::new(width.cap(problem.gamma_s())),
-            components: (kind == Distribution::Hclwe)
-                .then(|| ComponentTable::new(problem.beta, problem.gamma)),
+            components: (kind == Distribution::Hclwe).then(|| ComponentTable::new(problem.beta, problem.gamma)),
             inputs: Stream::new(problem.seed, instance, input_role),
             scalars: Stream::new(problem.seed, instance, scalar_role),
         }
@@ -158,13 +148,9 @@ impl Sampler {
             }
             Distribution::Hclwe => {
                 to_lattice(inputs);
-                let table = self
-                    .components
-                    .as_ref()
-                    .expect("hCLWE sampler has its table");
+                let table = self.components.as_ref().expect("hCLWE sampler has its table");
                 let [u, _] = self.scalars.scalar_uniforms(index, Scalar::Phase);
-                let offset =
-                    table.offset(u, self.scalars.scalar_normal(index, Scalar::HclweOffset));
+                let offset = table.offset(u, self.scalars.scalar_normal(index, Scalar::HclweOffset));
                 let along = dot(&self.secret, inputs);
                 inputs
                     .iter_mut()
@@ -173,9 +159,7 @@ impl Sampler {
             }
             Distribution::HclweNull => to_lattice(inputs),
             Distribution::Planted => {
-                let target = self
-                    .cap
-                    .eval_closed_form(p.gamma_s() * dot(&self.secret, inputs));
+                let target = self.cap.eval_closed_form(p.gamma_s() * dot(&self.secret, inputs));
                 label[0] = target + self.label_noise(index);
             }
             Distribution::PlantedNull => {

@@ -12,13 +12,7 @@ fn problem(d: usize, beta: f64, sigma: f64, noise: NoiseModel) -> Problem {
 }
 
 fn rows(kind: Distribution, p: &Problem, n: u64) -> (Sampler, Vec<Vec<f64>>) {
-    let s = Sampler::new(
-        kind,
-        p,
-        0,
-        Split::Train,
-        WidthRule::new(n as f64, 1e-3).unwrap(),
-    );
+    let s = Sampler::new(kind, p, 0, Split::Train, WidthRule::new(n as f64, 1e-3).unwrap());
     let rows = (0..n)
         .map(|i| {
             let mut r = vec![0.0; s.row_len()];
@@ -48,10 +42,7 @@ fn moments(xs: impl Iterator<Item = f64> + Clone) -> Moments {
 }
 
 fn close(got: f64, want: f64, tol: f64, what: &str) {
-    assert!(
-        (got - want).abs() <= tol,
-        "{what}: got {got}, want {want} ± {tol}"
-    );
+    assert!((got - want).abs() <= tol, "{what}: got {got}, want {want} ± {tol}");
 }
 
 /// Wraps to [−½, ½).
@@ -82,16 +73,9 @@ fn clwe_inputs_have_covariance_identity_over_two_pi() {
 fn clwe_wrapped_residuals_have_standard_deviation_beta_over_root_two_pi() {
     let p = problem(6, 0.1, 0.0, NoiseModel::Gaussian);
     let (s, rows) = rows(Distribution::Clwe, &p, N);
-    let residuals = rows
-        .iter()
-        .map(|r| wrap(r[6] - p.gamma * dot(s.secret(), &r[..6])));
+    let residuals = rows.iter().map(|r| wrap(r[6] - p.gamma * dot(s.secret(), &r[..6])));
     let m = moments(residuals);
-    close(
-        m.mean,
-        0.0,
-        6.0 * p.beta_s() / (N as f64).sqrt(),
-        "residual mean",
-    );
+    close(m.mean, 0.0, 6.0 * p.beta_s() / (N as f64).sqrt(), "residual mean");
     close(m.var.sqrt(), p.beta_s(), 0.02 * p.beta_s(), "residual sd");
     close(m.kurtosis, 3.0, 0.1, "residual kurtosis");
 }
@@ -105,10 +89,7 @@ fn null_labels_are_uniform_and_independent_of_the_secret_direction() {
     close(z.var, 1.0 / 12.0, 0.002, "z variance");
     assert!(rows.iter().all(|r| (0.0..1.0).contains(&r[6])));
     // Under CLWE the residual concentrates; under the null it is uniform (sd 1/√12).
-    let residual = moments(
-        rows.iter()
-            .map(|r| wrap(r[6] - p.gamma * dot(s.secret(), &r[..6]))),
-    );
+    let residual = moments(rows.iter().map(|r| wrap(r[6] - p.gamma * dot(s.secret(), &r[..6]))));
     close(residual.var, 1.0 / 12.0, 0.002, "null residual variance");
 }
 
@@ -140,11 +121,7 @@ fn hclwe_components_have_the_spec_centres_and_widths() {
         "component index variance",
     );
     // Orthogonal to w the sample is N(0, I/(2π)).
-    let orth = moments(
-        rows.iter()
-            .zip(&along)
-            .map(|(r, t)| r[0] - t * s.secret()[0]),
-    );
+    let orth = moments(rows.iter().zip(&along).map(|(r, t)| r[0] - t * s.secret()[0]));
     let want = (1.0 - s.secret()[0].powi(2)) / std::f64::consts::TAU;
     close(orth.var, want, 0.02 * want, "orthogonal variance");
 }
@@ -251,10 +228,7 @@ fn rows_depend_only_on_seed_instance_split_and_index() {
         seed: p.seed + 1,
         ..p.clone()
     };
-    assert_ne!(
-        row(&p, 0, Split::Train, 17),
-        row(&other_seed, 0, Split::Train, 17)
-    );
+    assert_ne!(row(&p, 0, Split::Train, 17), row(&other_seed, 0, Split::Train, 17));
 }
 
 #[test]

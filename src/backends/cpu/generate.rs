@@ -1,6 +1,6 @@
 //! Gaussian batches on the CPU: Philox4x32-10 and the polynomial Box–Muller of
 //! [`crate::math::fastmath`], evaluated over 16 lanes at a time so the compiler vectorises
-//! them (AVX2/AVX-512 chosen at run time), and spread over threads with rayon.
+//! them (AVX-512 or AVX2 chosen at run time, [`super::simd`]), and spread over threads with rayon.
 //!
 //! Produces exactly the numbers of `shaders/philox.wgsl`: the same counters, the same integer
 //! words, the same f32 uniforms, the same polynomial.
@@ -8,9 +8,7 @@
 use rayon::prelude::*;
 
 use crate::math::fastmath::box_muller;
-use crate::math::philox::{
-    Key, PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1, uniform_f32,
-};
+use crate::math::philox::{Key, PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1, uniform_f32};
 use crate::sampling::streams::Stream;
 
 const LANES: usize = 16;
@@ -23,10 +21,7 @@ fn philox_lanes(ctr: &mut [[u32; LANES]; 4], key: Key) {
     let mut key = key;
     for round in 0..PHILOX_ROUNDS {
         if round > 0 {
-            key = [
-                key[0].wrapping_add(PHILOX_W0),
-                key[1].wrapping_add(PHILOX_W1),
-            ];
+            key = [key[0].wrapping_add(PHILOX_W0), key[1].wrapping_add(PHILOX_W1)];
         }
         for l in 0..LANES {
             let p0 = u64::from(PHILOX_M0) * u64::from(ctr[0][l]);
@@ -52,74 +47,58 @@ pub fn fill_normals(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
         .enumerate()
         .for_each(|(task, chunk)| {
             let first_row = first + (task * ROWS_PER_TASK) as u64;
-            fill_chunk_dispatch(stream, first_row, d, chunk);
+            fill_chunk(stream, first_row, d, chunk);
         });
 }
 
-fn fill_chunk_dispatch(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked above).
-            return unsafe { fill_chunk_avx512(stream, first, d, out) };
-        }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA (checked above).
-            return unsafe { fill_chunk_avx2(stream, first, d, out) };
-        }
-    }
-    fill_chunk(stream, first, d, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512cd,avx512vl,avx512dq,avx512bw")]
-unsafe fn fill_chunk_avx512(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
-    fill_chunk(stream, first, d, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fill_chunk_avx2(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
-    fill_chunk(stream, first, d, out)
-}
-
-/// The lane kernel over the (row, block) pairs of one chunk of rows.
-#[inline(always)]
+crate::multiversion! {
+/// The lane kernel over the (row, block) pairs of one chunk of rows, walked in order without
+/// divisions; rows of a multiple-of-4 dimension are contiguous, so those writes are too.
 fn fill_chunk(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
     let blocks_per_row = d.div_ceil(4);
-    let rows = out.len() / d;
-    let pairs = rows * blocks_per_row;
+    let pairs = out.len() / d * blocks_per_row;
+    let tag = stream.tag();
+    let (mut row, mut block) = (0usize, 0usize);
     for start in (0..pairs).step_by(LANES) {
+        let lanes = LANES.min(pairs - start);
+        let (first_row, first_block) = (row, block);
         let mut ctr = [[0u32; LANES]; 4];
-        for l in 0..LANES {
-            let p = (start + l).min(pairs - 1);
-            let c = stream.counter(
-                first + (p / blocks_per_row) as u64,
-                (p % blocks_per_row) as u32,
-            );
-            for w in 0..4 {
-                ctr[w][l] = c[w];
+        for l in 0..lanes {
+            let index = first + row as u64;
+            ctr[0][l] = block as u32;
+            ctr[1][l] = index as u32;
+            ctr[2][l] = (index >> 32) as u32;
+            ctr[3][l] = tag;
+            block += 1;
+            if block == blocks_per_row {
+                block = 0;
+                row += 1;
             }
         }
         philox_lanes(&mut ctr, stream.key());
-        let mut normals = [[0f32; LANES]; 4];
+        let mut normals = [[0f32; 4]; LANES];
         for l in 0..LANES {
             let [n0, n1] = box_muller(uniform_f32(ctr[0][l]), uniform_f32(ctr[1][l]));
             let [n2, n3] = box_muller(uniform_f32(ctr[2][l]), uniform_f32(ctr[3][l]));
-            normals[0][l] = n0;
-            normals[1][l] = n1;
-            normals[2][l] = n2;
-            normals[3][l] = n3;
+            normals[l] = [n0, n1, n2, n3];
         }
-        for l in 0..LANES.min(pairs - start) {
-            let p = start + l;
-            let (row, block) = (p / blocks_per_row, p % blocks_per_row);
-            let c0 = block * 4;
-            for q in 0..4.min(d - c0) {
-                out[row * d + c0 + q] = normals[q][l];
+        if d % 4 == 0 {
+            out[4 * start..4 * (start + lanes)].copy_from_slice(normals[..lanes].as_flattened());
+            continue;
+        }
+        let (mut r, mut b) = (first_row, first_block);
+        for n in &normals[..lanes] {
+            let c0 = 4 * b;
+            let len = 4.min(d - c0);
+            out[r * d + c0..r * d + c0 + len].copy_from_slice(&n[..len]);
+            b += 1;
+            if b == blocks_per_row {
+                b = 0;
+                r += 1;
             }
         }
     }
+}
 }
 
 #[cfg(test)]
@@ -157,17 +136,8 @@ mod tests {
         fill_normals(&stream, 0, 8, &mut out);
         let n = out.len() as f64;
         let mean = out.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-        let var = out
-            .iter()
-            .map(|&x| (f64::from(x) - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        let kurt = out
-            .iter()
-            .map(|&x| (f64::from(x) - mean).powi(4))
-            .sum::<f64>()
-            / n
-            / (var * var);
+        let var = out.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+        let kurt = out.iter().map(|&x| (f64::from(x) - mean).powi(4)).sum::<f64>() / n / (var * var);
         assert!(mean.abs() < 5.0 / n.sqrt(), "mean {mean}");
         assert!((var - 1.0).abs() < 5.0 * (2.0 / n).sqrt(), "variance {var}");
         assert!((kurt - 3.0).abs() < 0.05, "kurtosis {kurt}");

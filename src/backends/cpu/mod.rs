@@ -4,6 +4,7 @@
 //! WGSL kernels are tested against.
 
 pub mod generate;
+pub mod simd;
 pub mod step;
 pub mod teacher;
 
@@ -44,11 +45,7 @@ impl Engine for CpuEngine {
         }
     }
 
-    fn trainer(
-        &self,
-        config: &TrainConfig,
-        init: &StudentParams,
-    ) -> Result<Box<dyn Trainer + '_>, EngineError> {
+    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError> {
         Ok(Box::new(step::CpuTrainer::new(config, init)?))
     }
 }

@@ -1,18 +1,21 @@
 //! One SGD/Adam step of the student on the CPU, as the kernels the GPU runs:
 //! `forward` (Z = X·Vᵀ + b, fused ReLU and output layer), `residuals`, `output_grads` (dc, db, da
 //! and D = g·aᵀ ⊙ 1[Z > 0] in place of Z), `hidden_grad` (dV = Dᵀ·X) and `apply_update`.
+//! Matrix products go to `matrixmultiply`; the elementwise kernels are compiled for the CPU's
+//! vector extensions ([`crate::multiversion!`]) and spread over rayon's threads.
 
 use rayon::prelude::*;
 
 use super::generate::fill_normals;
 use super::teacher::label_rows;
-use crate::backends::{
-    DataSource, EngineError, EvalSums, Evaluation, Optimizer, StudentParams, TrainConfig, Trainer,
-};
+use crate::backends::{DataSource, EngineError, EvalSums, Evaluation, Optimizer, StudentParams, TrainConfig, Trainer};
+use crate::multiversion;
 use crate::sampling::streams::{Role, Stream};
 
 /// Row blocks of the column reductions: fixed, so sums do not depend on the thread count.
 const REDUCTION_PARTS: usize = 16;
+/// Parameters per parallel update task.
+const UPDATE_CHUNK: usize = 1 << 14;
 /// Test rows evaluated per chunk.
 const EVAL_CHUNK: usize = 4096;
 
@@ -30,10 +33,7 @@ fn sgemm(
     csb: usize,
     c: &mut [f32],
 ) {
-    assert!(
-        a.len() >= (m - 1) * rsa + (k - 1) * csa + 1
-            && b.len() >= (k - 1) * rsb + (n - 1) * csb + 1
-    );
+    assert!(a.len() > (m - 1) * rsa + (k - 1) * csa && b.len() > (k - 1) * rsb + (n - 1) * csb);
     assert!(c.len() >= m * n);
     // SAFETY: the asserts bound every index the product touches.
     unsafe {
@@ -56,22 +56,70 @@ fn sgemm(
     }
 }
 
+multiversion! {
+/// z_ij += b_j and p_i = c + Σ_j a_j ReLU(z_ij) for a block of rows.
+fn forward_epilogue(b: &[f32], a: &[f32], c: f32, z: &mut [f32], p: &mut [f32]) {
+    let k = b.len();
+    let a = &a[..k];
+    for (z, p) in z.chunks_mut(k).zip(p) {
+        let z = &mut z[..k];
+        let mut out = c;
+        for j in 0..k {
+            z[j] += b[j];
+            out += a[j] * z[j].max(0.0);
+        }
+        *p = out;
+    }
+}
+}
+
+multiversion! {
+/// For a block of rows: da += g_i ReLU(z_i·), db += D_i·, and z_i· ← D_i· = g_i a ⊙ 1[z_i· > 0].
+fn accumulate_output_grads(a: &[f32], g: &[f32], z: &mut [f32], da: &mut [f32], db: &mut [f32]) {
+    let k = a.len();
+    for (z, &gi) in z.chunks_mut(k).zip(g) {
+        // Equal-length slices: the bounds checks vanish and the loop vectorises.
+        let (z, da, db) = (&mut z[..k], &mut da[..k], &mut db[..k]);
+        for j in 0..k {
+            let h = z[j].max(0.0);
+            da[j] += gi * h;
+            let dij = if h > 0.0 { gi * a[j] } else { 0.0 };
+            db[j] += dij;
+            z[j] = dij;
+        }
+    }
+}
+}
+
+multiversion! {
+/// p ← p − lr·g.
+fn sgd_update(p: &mut [f32], g: &[f32], lr: f32) {
+    p.iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
+}
+}
+
+multiversion! {
+/// Adam on a block; `h` = [lr, β₁, β₂, ε, 1 − β₁ᵗ, 1 − β₂ᵗ].
+fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], h: [f32; 6]) {
+    let [lr, beta1, beta2, eps, c1, c2] = h;
+    for (((p, g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m = beta1 * *m + (1.0 - beta1) * g;
+        *v = beta2 * *v + (1.0 - beta2) * g * g;
+        *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+    }
+}
+}
+
 /// Z = X·Vᵀ + b (rows×k') and p_i = c + Σ_j a_j ReLU(z_ij).
 pub fn forward(s: &StudentParams, x: &[f32], z: &mut [f32], p: &mut [f32]) {
     let (d, k) = (s.d, s.width());
     let rows = p.len();
     sgemm(rows, d, k, x, d, 1, &s.v, 1, d, &mut z[..rows * k]);
+    let rows_per_task = (rows / (4 * rayon::current_num_threads())).max(1);
     z[..rows * k]
-        .par_chunks_mut(k)
-        .zip(p.par_iter_mut())
-        .for_each(|(z, p)| {
-            let mut out = s.c;
-            for ((z, b), a) in z.iter_mut().zip(&s.b).zip(&s.a) {
-                *z += b;
-                out += a * z.max(0.0);
-            }
-            *p = out;
-        });
+        .par_chunks_mut(rows_per_task * k)
+        .zip(p.par_chunks_mut(rows_per_task))
+        .for_each(|(z, p)| forward_epilogue(&s.b, &s.a, s.c, z, p));
 }
 
 /// Overwrites p with g_i = (p_i − ℓ_i)/batch; returns Σ (p_i − ℓ_i)².
@@ -111,13 +159,7 @@ impl Grads {
 
 /// dc = Σ g_i, da_j = Σ_i g_i ReLU(z_ij), db_j = Σ_i D_ij, and Z ← D = g·aᵀ ⊙ 1[Z > 0].
 /// `partials` is scratch of length ≥ 2·REDUCTION_PARTS·k'.
-pub fn output_grads(
-    s: &StudentParams,
-    g: &[f32],
-    z: &mut [f32],
-    grads: &mut Grads,
-    partials: &mut [f32],
-) {
+pub fn output_grads(s: &StudentParams, g: &[f32], z: &mut [f32], grads: &mut Grads, partials: &mut [f32]) {
     let k = s.width();
     let rows = g.len();
     let rows_per_part = rows.div_ceil(REDUCTION_PARTS).max(1);
@@ -129,29 +171,13 @@ pub fn output_grads(
         .zip(g.par_chunks(rows_per_part))
         .for_each(|((part, z), g)| {
             let (da, db) = part.split_at_mut(k);
-            for (z, &gi) in z.chunks_mut(k).zip(g) {
-                for j in 0..k {
-                    let h = z[j].max(0.0);
-                    da[j] += gi * h;
-                    let dij = if h > 0.0 { gi * s.a[j] } else { 0.0 };
-                    db[j] += dij;
-                    z[j] = dij;
-                }
-            }
+            accumulate_output_grads(&s.a, g, z, da, db)
         });
     grads.a.fill(0.0);
     grads.b.fill(0.0);
     for part in parts.chunks(2 * k) {
-        grads
-            .a
-            .iter_mut()
-            .zip(&part[..k])
-            .for_each(|(a, p)| *a += p);
-        grads
-            .b
-            .iter_mut()
-            .zip(&part[k..])
-            .for_each(|(b, p)| *b += p);
+        grads.a.iter_mut().zip(&part[..k]).for_each(|(a, p)| *a += p);
+        grads.b.iter_mut().zip(&part[k..]).for_each(|(b, p)| *b += p);
     }
     grads.c = g.iter().sum();
 }
@@ -169,47 +195,44 @@ pub struct AdamState {
 }
 
 /// One update of `s` with `grads` at step `t` (1-based, for Adam's bias correction).
-pub fn apply_update(
-    opt: Optimizer,
-    adam: Option<&mut AdamState>,
-    s: &mut StudentParams,
-    grads: &Grads,
-    t: u64,
-) {
+pub fn apply_update(opt: Optimizer, adam: Option<&mut AdamState>, s: &mut StudentParams, grads: &Grads, t: u64) {
     match (opt, adam) {
         (Optimizer::Sgd { lr }, _) => {
-            let sgd =
-                |p: &mut [f32], g: &[f32]| p.par_iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g);
+            let sgd = |p: &mut [f32], g: &[f32]| {
+                p.par_chunks_mut(UPDATE_CHUNK)
+                    .zip(g.par_chunks(UPDATE_CHUNK))
+                    .for_each(|(p, g)| sgd_update(p, g, lr))
+            };
             sgd(&mut s.v, &grads.v);
             sgd(&mut s.b, &grads.b);
             sgd(&mut s.a, &grads.a);
             s.c -= lr * grads.c;
         }
-        (
-            Optimizer::Adam {
+        (Optimizer::Adam { lr, beta1, beta2, eps }, Some(state)) => {
+            let h = [
                 lr,
                 beta1,
                 beta2,
                 eps,
-            },
-            Some(state),
-        ) => {
-            let (c1, c2) = (1.0 - beta1.powi(t as i32), 1.0 - beta2.powi(t as i32));
-            let adam = |p: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
-                *m = beta1 * *m + (1.0 - beta1) * g;
-                *v = beta2 * *v + (1.0 - beta2) * g * g;
-                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-            };
+                1.0 - beta1.powi(t as i32),
+                1.0 - beta2.powi(t as i32),
+            ];
             let each = |p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-                p.par_iter_mut()
-                    .zip(g)
-                    .zip(m.par_iter_mut().zip(v.par_iter_mut()))
-                    .for_each(|((p, g), (m, v))| adam(p, *g, m, v));
+                p.par_chunks_mut(UPDATE_CHUNK)
+                    .zip(g.par_chunks(UPDATE_CHUNK))
+                    .zip(m.par_chunks_mut(UPDATE_CHUNK).zip(v.par_chunks_mut(UPDATE_CHUNK)))
+                    .for_each(|((p, g), (m, v))| adam_update(p, g, m, v, h));
             };
             each(&mut s.v, &grads.v, &mut state.m.v, &mut state.v.v);
             each(&mut s.b, &grads.b, &mut state.m.b, &mut state.v.b);
             each(&mut s.a, &grads.a, &mut state.m.a, &mut state.v.a);
-            adam(&mut s.c, grads.c, &mut state.m.c, &mut state.v.c);
+            adam_update(
+                std::slice::from_mut(&mut s.c),
+                &[grads.c],
+                std::slice::from_mut(&mut state.m.c),
+                std::slice::from_mut(&mut state.v.c),
+                h,
+            );
         }
         (Optimizer::Adam { .. }, None) => unreachable!("an Adam trainer carries its state"),
     }
@@ -281,10 +304,7 @@ impl CpuTrainer {
         Ok(Self {
             config: config.clone(),
             student: init.clone(),
-            adam: matches!(config.optimizer, Optimizer::Adam { .. }).then(|| AdamState {
-                m: zeros(),
-                v: zeros(),
-            }),
+            adam: matches!(config.optimizer, Optimizer::Adam { .. }).then(|| AdamState { m: zeros(), v: zeros() }),
             steps: 0,
             batch: Batch::new(b, d),
             fixed,
@@ -297,20 +317,18 @@ impl CpuTrainer {
         })
     }
 
-    /// Fills the batch of step `self.steps`.
+    /// Fills the batch of step `self.steps` (a training set of exactly one batch is used in place).
     fn load_batch(&mut self) {
         let (b, d) = (self.config.batch, self.config.d);
         let first = self.steps * b as u64;
         match &self.fixed {
-            None => self
-                .batch
-                .draw(&self.config, &self.inputs, &self.scalars, first),
+            None => self.batch.draw(&self.config, &self.inputs, &self.scalars, first),
+            Some(set) if set.labels.len() == b => {}
             Some(set) => {
                 let m = set.labels.len() as u64;
                 for i in 0..b {
                     let row = ((first + i as u64) % m) as usize;
-                    self.batch.x[i * d..(i + 1) * d]
-                        .copy_from_slice(&set.x[row * d..(row + 1) * d]);
+                    self.batch.x[i * d..(i + 1) * d].copy_from_slice(&set.x[row * d..(row + 1) * d]);
                     self.batch.labels[i] = set.labels[row];
                 }
             }
@@ -320,17 +338,15 @@ impl CpuTrainer {
     fn step(&mut self) -> f32 {
         let (b, d, k) = (self.config.batch, self.config.d, self.config.width);
         self.load_batch();
+        let batch = match &self.fixed {
+            Some(set) if set.labels.len() == b => set,
+            _ => &self.batch,
+        };
         let g = &mut self.g[..b];
-        forward(&self.student, &self.batch.x, &mut self.z, g);
-        let loss = 0.5 * residuals(g, &self.batch.labels, b) / b as f64;
-        output_grads(
-            &self.student,
-            g,
-            &mut self.z,
-            &mut self.grads,
-            &mut self.partials,
-        );
-        hidden_grad(&self.z, &self.batch.x, b, d, k, &mut self.grads.v);
+        forward(&self.student, &batch.x, &mut self.z, g);
+        let loss = 0.5 * residuals(g, &batch.labels, b) / b as f64;
+        output_grads(&self.student, g, &mut self.z, &mut self.grads, &mut self.partials);
+        hidden_grad(&self.z, &batch.x, b, d, k, &mut self.grads.v);
         self.steps += 1;
         apply_update(
             self.config.optimizer,
@@ -363,11 +379,11 @@ impl Trainer for CpuTrainer {
         let t = &self.config.teacher;
         let inputs = Stream::new(t.seed, t.instance, Role::TestInputs);
         let scalars = Stream::new(t.seed, t.instance, Role::TestScalars);
+        let d = self.config.d;
         let mut sums = EvalSums::default();
-        let mut batch = Batch::new(EVAL_CHUNK, self.config.d);
+        let mut batch = Batch::new(EVAL_CHUNK, d);
         for first in (0..n_test).step_by(EVAL_CHUNK) {
             let rows = (n_test - first).min(EVAL_CHUNK as u64) as usize;
-            let d = self.config.d;
             batch.x.truncate(rows * d);
             batch.targets.truncate(rows);
             batch.labels.truncate(rows);
@@ -386,19 +402,218 @@ impl Trainer for CpuTrainer {
 
 /// The evaluation sums of predictions `p` against `targets`, in f64.
 pub fn eval_sums(p: &[f32], targets: &[f32], trivial: f32) -> EvalSums {
-    p.iter()
-        .zip(targets)
-        .fold(EvalSums::default(), |mut s, (&p, &f)| {
-            let (es, et) = (
-                (f64::from(p) - f64::from(f)).powi(2),
-                (f64::from(trivial) - f64::from(f)).powi(2),
+    p.iter().zip(targets).fold(EvalSums::default(), |mut s, (&p, &f)| {
+        let (es, et) = (
+            (f64::from(p) - f64::from(f)).powi(2),
+            (f64::from(trivial) - f64::from(f)).powi(2),
+        );
+        s.n += 1;
+        s.student_sq += es;
+        s.trivial_sq += et;
+        s.diff_sq += (et - es).powi(2);
+        s.target += f64::from(f);
+        s.target_sq += f64::from(f) * f64::from(f);
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::Teacher;
+    use crate::math::target::CappedTriangle;
+    use crate::params::NoiseModel;
+
+    fn loss_f64(s: &StudentParams, x: &[f32], labels: &[f32]) -> f64 {
+        let n = labels.len();
+        x.chunks(s.d)
+            .zip(labels)
+            .map(|(x, l)| (s.eval(x) - f64::from(*l)).powi(2))
+            .sum::<f64>()
+            / (2.0 * n as f64)
+    }
+
+    fn gradients(s: &StudentParams, x: &[f32], labels: &[f32]) -> Grads {
+        let (b, k) = (labels.len(), s.width());
+        let (mut z, mut g) = (vec![0.0; b * k], vec![0.0; b]);
+        forward(s, x, &mut z, &mut g);
+        residuals(&mut g, labels, b);
+        let mut grads = Grads::zeros(s.d, k);
+        output_grads(s, &g, &mut z, &mut grads, &mut vec![0.0; 2 * REDUCTION_PARTS * k]);
+        hidden_grad(&z, x, b, s.d, k, &mut grads.v);
+        grads
+    }
+
+    /// Adds `h` to `p`; returns the new value (the f32 step taken is the difference).
+    fn bump(p: &mut f32, h: f32) -> f32 {
+        *p += h;
+        *p
+    }
+
+    #[test]
+    fn gradients_match_central_differences() {
+        let (d, k, b) = (3, 5, 40);
+        let s = StudentParams::standard_init(d, k, 9, 0);
+        let mut x = vec![0.0; b * d];
+        fill_normals(&Stream::new(9, 0, Role::TrainInputs), 0, d, &mut x);
+        let labels: Vec<f32> = (0..b).map(|i| (i as f32 * 0.37).sin()).collect();
+        let grads = gradients(&s, &x, &labels);
+        // Central differences in f64 over the f32 steps actually taken (h = 1e-3 keeps kink
+        // crossings rare at this size); tolerance relative to the largest gradient entry.
+        let numeric = |perturb: &dyn Fn(&mut StudentParams, f32) -> f32| {
+            let (mut plus, mut minus) = (s.clone(), s.clone());
+            let step = perturb(&mut plus, 1e-3) - perturb(&mut minus, -1e-3);
+            (loss_f64(&plus, &x, &labels) - loss_f64(&minus, &x, &labels)) / f64::from(step)
+        };
+        let scale = grads
+            .v
+            .iter()
+            .chain(&grads.b)
+            .chain(&grads.a)
+            .fold(0.0f32, |m, g| m.max(g.abs()));
+        let check = |what: String, analytic: f32, numeric: f64| {
+            assert!(
+                (f64::from(analytic) - numeric).abs() <= 1e-3 * f64::from(scale),
+                "{what}: {analytic} vs {numeric}"
             );
-            s.n += 1;
-            s.student_sq += es;
-            s.trivial_sq += et;
-            s.diff_sq += (et - es).powi(2);
-            s.target += f64::from(f);
-            s.target_sq += f64::from(f) * f64::from(f);
-            s
-        })
+        };
+        for j in 0..k {
+            for c in 0..d {
+                check(
+                    format!("dV[{j},{c}]"),
+                    grads.v[j * d + c],
+                    numeric(&|p, h| bump(&mut p.v[j * d + c], h)),
+                );
+            }
+            check(format!("db[{j}]"), grads.b[j], numeric(&|p, h| bump(&mut p.b[j], h)));
+            check(format!("da[{j}]"), grads.a[j], numeric(&|p, h| bump(&mut p.a[j], h)));
+        }
+        check("dc".into(), grads.c, numeric(&|p, h| bump(&mut p.c, h)));
+    }
+
+    #[test]
+    fn the_teacher_network_as_student_has_zero_loss_and_stays() {
+        let d = 6;
+        let w: Vec<f32> = crate::sampling::secret_direction(1, 0, d)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let gamma_s = 1.3f32;
+        let net = CappedTriangle::new(8);
+        let k = net.width();
+        let teacher = Teacher {
+            w: w.clone(),
+            gamma_s,
+            cap_m: 8,
+            sigma: 0.0,
+            noise: NoiseModel::Gaussian,
+            null: false,
+            seed: 1,
+            instance: 0,
+        };
+        let exact = StudentParams {
+            d,
+            v: (0..k).flat_map(|_| w.iter().map(|wi| gamma_s * wi)).collect(),
+            b: (0..k).map(|j| net.hidden_bias(j) as f32).collect(),
+            a: (0..k).map(|j| net.output_weight(j) as f32).collect(),
+            c: 0.0,
+        };
+        let config = TrainConfig {
+            d,
+            width: k,
+            batch: 512,
+            data: DataSource::Online,
+            optimizer: Optimizer::Sgd { lr: 0.1 },
+            teacher,
+        };
+        let mut trainer = CpuTrainer::new(&config, &exact).unwrap();
+        let loss = trainer.steps(20).unwrap();
+        assert!(loss < 1e-9, "loss {loss}");
+        let after = trainer.student().unwrap();
+        let moved = after
+            .v
+            .iter()
+            .zip(&exact.v)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(moved < 1e-4, "the exact network drifted by {moved}");
+        let eval = trainer.evaluate(5_000, 0.25).unwrap();
+        assert!(eval.mse_student < 1e-9 && eval.mse_trivial > 0.01, "{eval:?}");
+    }
+
+    #[test]
+    fn adam_with_a_constant_gradient_moves_every_parameter_lr_per_step() {
+        // With g constant, m̂ = g and v̂ = g² exactly in real arithmetic: each step is lr·sign(g).
+        let (d, k, lr) = (3, 4, 1e-3);
+        let mut s = StudentParams::standard_init(d, k, 1, 0);
+        let start = s.clone();
+        let mut grads = Grads::zeros(d, k);
+        grads
+            .v
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, g)| *g = if i % 2 == 0 { 0.3 } else { -2.0 });
+        grads.b.fill(0.01);
+        grads.a.fill(-5.0);
+        grads.c = 0.7;
+        let mut state = AdamState {
+            m: Grads::zeros(d, k),
+            v: Grads::zeros(d, k),
+        };
+        for t in 1..=10 {
+            apply_update(Optimizer::adam(lr), Some(&mut state), &mut s, &grads, t);
+        }
+        let moved = |after: f32, before: f32, g: f32| ((before - after) / (10.0 * lr) - g.signum()).abs() < 1e-3;
+        assert!(
+            s.v.iter()
+                .zip(&start.v)
+                .zip(&grads.v)
+                .all(|((a, b), g)| moved(*a, *b, *g)),
+            "V"
+        );
+        assert!(
+            s.b.iter()
+                .zip(&start.b)
+                .zip(&grads.b)
+                .all(|((a, b), g)| moved(*a, *b, *g)),
+            "b"
+        );
+        assert!(
+            s.a.iter()
+                .zip(&start.a)
+                .zip(&grads.a)
+                .all(|((a, b), g)| moved(*a, *b, *g)),
+            "a"
+        );
+        assert!(moved(s.c, start.c, grads.c), "c moved by {}", start.c - s.c);
+    }
+
+    #[test]
+    fn same_seed_same_trajectory() {
+        let teacher = Teacher {
+            w: vec![0.6, 0.8],
+            gamma_s: 1.0,
+            cap_m: 6,
+            sigma: 0.1,
+            noise: NoiseModel::Laplace,
+            null: false,
+            seed: 3,
+            instance: 0,
+        };
+        let config = TrainConfig {
+            d: 2,
+            width: 16,
+            batch: 64,
+            data: DataSource::Online,
+            optimizer: Optimizer::adam(1e-2),
+            teacher,
+        };
+        let init = StudentParams::standard_init(2, 16, 3, 0);
+        let run = || {
+            let mut t = CpuTrainer::new(&config, &init).unwrap();
+            t.steps(30).unwrap();
+            t.student().unwrap()
+        };
+        assert_eq!(run(), run());
+    }
 }

@@ -37,11 +37,7 @@ pub fn target(teacher: &Teacher, scalars: &Stream, index: u64, x: &[f32]) -> f32
         let u = uniform_f32(scalars.words(index, Scalar::Phase as u32)[0]);
         return triangle_wave_f32(1.0 - u);
     }
-    let dot = teacher
-        .w
-        .iter()
-        .zip(x)
-        .fold(0.0f32, |acc, (w, x)| acc + w * x);
+    let dot = teacher.w.iter().zip(x).fold(0.0f32, |acc, (w, x)| acc + w * x);
     let t = teacher.gamma_s * dot;
     if t.abs() <= teacher.cap_m as f32 {
         triangle_wave_f32(t)
@@ -51,14 +47,7 @@ pub fn target(teacher: &Teacher, scalars: &Stream, index: u64, x: &[f32]) -> f32
 }
 
 /// Targets and labels of samples `first ..` whose inputs are the rows of `x`.
-pub fn label_rows(
-    teacher: &Teacher,
-    scalars: &Stream,
-    first: u64,
-    x: &[f32],
-    targets: &mut [f32],
-    labels: &mut [f32],
-) {
+pub fn label_rows(teacher: &Teacher, scalars: &Stream, first: u64, x: &[f32], targets: &mut [f32], labels: &mut [f32]) {
     let d = teacher.w.len();
     x.par_chunks(d)
         .zip(targets.par_iter_mut())

@@ -245,11 +245,7 @@ impl Kernels {
     }
 
     /// Validates and compiles a module, reporting naga's diagnostic on failure.
-    pub fn module(
-        &self,
-        device: &wgpu::Device,
-        module: Module,
-    ) -> Result<wgpu::ShaderModule, EngineError> {
+    pub fn module(&self, device: &wgpu::Device, module: Module) -> Result<wgpu::ShaderModule, EngineError> {
         if let Some(m) = self.modules.lock().unwrap().get(&module) {
             return Ok(m.clone());
         }
@@ -268,9 +264,7 @@ impl Kernels {
         // against the CPU reference, including sizes that are not tile multiples).
         let shader = unsafe { device.create_shader_module_trusted(descriptor, checks) };
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(EngineError::Device(format!(
-                "shader {module:?} failed validation: {e}"
-            )));
+            return Err(EngineError::Device(format!("shader {module:?} failed validation: {e}")));
         }
         self.modules.lock().unwrap().insert(module, shader.clone());
         Ok(shader)
@@ -300,15 +294,9 @@ impl Kernels {
             cache: None,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(EngineError::Device(format!(
-                "pipeline {} failed: {e}",
-                kernel.entry()
-            )));
+            return Err(EngineError::Device(format!("pipeline {} failed: {e}", kernel.entry())));
         }
-        self.pipelines
-            .lock()
-            .unwrap()
-            .insert((kernel, fresh), pipeline.clone());
+        self.pipelines.lock().unwrap().insert((kernel, fresh), pipeline.clone());
         Ok(pipeline)
     }
 }
@@ -327,9 +315,7 @@ impl Workspace {
                 ctx.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some(&format!("{slot:?}")),
                     size: 4 * words(slot).max(slot.min_words()),
-                    usage: wgpu::BufferUsages::STORAGE
-                        | wgpu::BufferUsages::COPY_DST
-                        | wgpu::BufferUsages::COPY_SRC,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
                     mapped_at_creation: false,
                 })
             })
@@ -344,18 +330,11 @@ impl Workspace {
 
     /// Uploads `data` to the start of `slot`.
     pub fn write<T: Pod>(&self, ctx: &GpuContext, slot: Slot, data: &[T]) {
-        ctx.queue
-            .write_buffer(self.buffer(slot), 0, bytemuck::cast_slice(data));
+        ctx.queue.write_buffer(self.buffer(slot), 0, bytemuck::cast_slice(data));
     }
 
     /// Reads `count` words of `slot` from word `offset`.
-    pub fn read<T: Pod>(
-        &self,
-        ctx: &GpuContext,
-        slot: Slot,
-        offset: u64,
-        count: usize,
-    ) -> Result<Vec<T>, EngineError> {
+    pub fn read<T: Pod>(&self, ctx: &GpuContext, slot: Slot, offset: u64, count: usize) -> Result<Vec<T>, EngineError> {
         ctx.read_words(self.buffer(slot), offset, count)
     }
 
@@ -366,13 +345,11 @@ impl Workspace {
         dims: &Dims,
         replace: &[(Slot, &wgpu::Buffer)],
     ) -> (wgpu::BindGroup, wgpu::Buffer) {
-        let uniform = ctx
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("dims"),
-                contents: bytemuck::bytes_of(dims),
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            });
+        let uniform = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("dims"),
+            contents: bytemuck::bytes_of(dims),
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        });
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: uniform.as_entire_binding(),
@@ -416,11 +393,7 @@ pub fn row_grid(threads: u64, max_per_dim: u32) -> (u32, u32) {
 
 /// Records `dispatches` into one compute pass of `encoder`, optionally with timestamps at its
 /// beginning and end (queries 0 and 1 of `timestamps`).
-pub fn record(
-    encoder: &mut wgpu::CommandEncoder,
-    dispatches: &[Dispatch<'_>],
-    timestamps: Option<&wgpu::QuerySet>,
-) {
+pub fn record(encoder: &mut wgpu::CommandEncoder, dispatches: &[Dispatch<'_>], timestamps: Option<&wgpu::QuerySet>) {
     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
         label: None,
         timestamp_writes: timestamps.map(|query_set| wgpu::ComputePassTimestampWrites {

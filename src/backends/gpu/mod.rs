@@ -57,10 +57,7 @@ impl GpuContext {
             .flags
             .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
         {
-            return Err(EngineError::NoAdapter(format!(
-                "{} has no compute shaders",
-                info.name
-            )));
+            return Err(EngineError::NoAdapter(format!("{} has no compute shaders", info.name)));
         }
         let limits = adapter.limits();
         if limits.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS_NEEDED {
@@ -69,8 +66,7 @@ impl GpuContext {
                 info.name, limits.max_storage_buffers_per_shader_stage
             )));
         }
-        let wanted =
-            wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16;
+        let wanted = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("clwe-bench"),
@@ -83,9 +79,7 @@ impl GpuContext {
             .map_err(|e| EngineError::Device(e.to_string()))?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-            sink.lock().unwrap().push(e.to_string())
-        }));
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().unwrap().push(e.to_string())));
         let sink = errors.clone();
         device.set_device_lost_callback(move |reason, message| {
             sink.lock()
@@ -105,17 +99,12 @@ impl GpuContext {
 
     /// Whether the adapter is a real GPU (not a CPU/software adapter).
     pub fn is_hardware(&self) -> bool {
-        !matches!(
-            self.info.device_type,
-            wgpu::DeviceType::Cpu | wgpu::DeviceType::Other
-        )
+        !matches!(self.info.device_type, wgpu::DeviceType::Cpu | wgpu::DeviceType::Other)
     }
 
     /// Whether the device records timestamps around compute passes.
     pub fn has_timestamps(&self) -> bool {
-        self.device
-            .features()
-            .contains(wgpu::Features::TIMESTAMP_QUERY)
+        self.device.features().contains(wgpu::Features::TIMESTAMP_QUERY)
     }
 
     /// Reports any error the device raised since the last check.
@@ -124,9 +113,7 @@ impl GpuContext {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(EngineError::DeviceLost(
-                errors.drain(..).collect::<Vec<_>>().join("; "),
-            ))
+            Err(EngineError::DeviceLost(errors.drain(..).collect::<Vec<_>>().join("; ")))
         }
     }
 
@@ -180,13 +167,20 @@ impl GpuContext {
 /// The wgpu engine.
 pub struct GpuEngine {
     ctx: GpuContext,
+    options: GpuOptions,
 }
 
 impl GpuEngine {
     /// The engine on the adapter wgpu selects.
     pub fn new() -> Result<Self, EngineError> {
+        Self::with_options(GpuOptions::default())
+    }
+
+    /// The engine with GPU-specific trainer options.
+    pub fn with_options(options: GpuOptions) -> Result<Self, EngineError> {
         Ok(Self {
             ctx: GpuContext::new()?,
+            options,
         })
     }
 
@@ -208,9 +202,7 @@ pub fn backend_info(info: &wgpu::AdapterInfo) -> BackendInfo {
         adapter: info.name.clone(),
         api: format!("{:?}", info.backend).to_lowercase(),
         device_type: format!("{:?}", info.device_type),
-        driver: format!("{} {}", info.driver, info.driver_info)
-            .trim()
-            .to_string(),
+        driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
     }
 }
 
@@ -219,17 +211,8 @@ impl Engine for GpuEngine {
         backend_info(&self.ctx.info)
     }
 
-    fn trainer(
-        &self,
-        config: &TrainConfig,
-        init: &StudentParams,
-    ) -> Result<Box<dyn Trainer + '_>, EngineError> {
-        Ok(Box::new(GpuTrainer::new(
-            &self.ctx,
-            config,
-            init,
-            GpuOptions::default(),
-        )?))
+    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError> {
+        Ok(Box::new(GpuTrainer::new(&self.ctx, config, init, self.options)?))
     }
 }
 
@@ -277,10 +260,7 @@ pub fn list_adapters() -> Vec<AdapterReport> {
                 (wgpu::Features::SUBGROUP, "subgroup"),
                 (wgpu::Features::SHADER_F16, "shader-f16"),
                 (wgpu::Features::SHADER_INT64, "shader-int64"),
-                (
-                    wgpu::Features::SHADER_FLOAT32_ATOMIC,
-                    "shader-float32-atomic",
-                ),
+                (wgpu::Features::SHADER_FLOAT32_ATOMIC, "shader-float32-atomic"),
                 (wgpu::Features::PIPELINE_CACHE, "pipeline-cache"),
             ];
             let compute = adapter
@@ -288,12 +268,8 @@ pub fn list_adapters() -> Vec<AdapterReport> {
                 .flags
                 .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
             AdapterReport {
-                hardware: !matches!(
-                    info.device_type,
-                    wgpu::DeviceType::Cpu | wgpu::DeviceType::Other
-                ),
-                usable: compute
-                    && limits.max_storage_buffers_per_shader_stage >= STORAGE_BUFFERS_NEEDED,
+                hardware: !matches!(info.device_type, wgpu::DeviceType::Cpu | wgpu::DeviceType::Other),
+                usable: compute && limits.max_storage_buffers_per_shader_stage >= STORAGE_BUFFERS_NEEDED,
                 info: backend_info(&info),
                 max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
                 max_buffer_size: limits.max_buffer_size,

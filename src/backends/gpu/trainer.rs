@@ -12,12 +12,10 @@ use std::time::{Duration, Instant};
 
 use super::GpuContext;
 use super::kernels::{
-    BASE_FROM_DIMS, Dims, Dispatch, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE,
-    Workspace, record, row_grid,
+    BASE_FROM_DIMS, Dims, Dispatch, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE, Workspace, record, row_grid,
 };
 use crate::backends::{
-    DataSource, EngineError, EvalSums, Evaluation, Optimizer, StudentParams, Timing, TrainConfig,
-    Trainer,
+    DataSource, EngineError, EvalSums, Evaluation, Optimizer, StudentParams, Timing, TrainConfig, Trainer,
 };
 use crate::math::philox::key_from_seed;
 use crate::params::{NoiseModel, ParamError};
@@ -82,9 +80,7 @@ fn too_large(name: &str, value: impl ToString, limit_bytes: u64) -> EngineError 
     EngineError::Param(ParamError {
         name: name.into(),
         value: value.to_string(),
-        expected: format!(
-            "a size whose buffers fit this adapter's storage binding limit of {limit_bytes} bytes"
-        ),
+        expected: format!("a size whose buffers fit this adapter's storage binding limit of {limit_bytes} bytes"),
     })
 }
 
@@ -93,12 +89,7 @@ fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
     let t = &c.teacher;
     let (optimizer, lr, beta1, beta2, eps) = match c.optimizer {
         Optimizer::Sgd { lr } => (0, lr, 0.0, 0.0, 0.0),
-        Optimizer::Adam {
-            lr,
-            beta1,
-            beta2,
-            eps,
-        } => (1, lr, beta1, beta2, eps),
+        Optimizer::Adam { lr, beta1, beta2, eps } => (1, lr, beta1, beta2, eps),
     };
     let (x_rows, fixed_data, batch_mod_m) = match c.data {
         DataSource::Fixed { m } => (m as u32, 1, (c.batch as u64 % m) as u32),
@@ -136,8 +127,7 @@ fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
 /// Dims of one chunk of the training batch.
 fn chunk_dims(base: &Dims, chunks: &[Chunk], chunk: &Chunk) -> Dims {
     let last = chunks.last().map_or(0, |c| c.offset);
-    let flags = if chunk.offset == 0 { FIRST_CHUNK } else { 0 }
-        | if chunk.offset == last { LAST_CHUNK } else { 0 };
+    let flags = if chunk.offset == 0 { FIRST_CHUNK } else { 0 } | if chunk.offset == last { LAST_CHUNK } else { 0 };
     Dims {
         rows: chunk.rows,
         chunk_offset: chunk.offset,
@@ -147,14 +137,7 @@ fn chunk_dims(base: &Dims, chunks: &[Chunk], chunk: &Chunk) -> Dims {
 }
 
 /// Dims of evaluation rows `first .. first + rows` of the test stream.
-fn eval_dims(
-    base: &Dims,
-    c: &TrainConfig,
-    rows_cap: u32,
-    first: u64,
-    rows: u32,
-    trivial: f32,
-) -> Dims {
+fn eval_dims(base: &Dims, c: &TrainConfig, rows_cap: u32, first: u64, rows: u32, trivial: f32) -> Dims {
     let t = &c.teacher;
     Dims {
         rows,
@@ -179,19 +162,13 @@ impl<'a> GpuTrainer<'a> {
     ) -> Result<Self, EngineError> {
         config.validate()?;
         let limits = ctx.device.limits();
-        let limit_bytes = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
+        let limit_bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         let limit_words = limit_bytes / 4;
         let (d, k, batch) = (config.d as u64, config.width as u64, config.batch as u64);
         let head_words = 2 * k + 1;
         let adam = matches!(config.optimizer, Optimizer::Adam { .. });
         if k * d + head_words > limit_words || (adam && 2 * (k * d + head_words) > limit_words) {
-            return Err(too_large(
-                "--width × --d",
-                format!("{k} × {d}"),
-                limit_bytes,
-            ));
+            return Err(too_large("--width × --d", format!("{k} × {d}"), limit_bytes));
         }
         let n_tiles = k.div_ceil(u64::from(TILE));
         let stores_batch = config.data == DataSource::Online && !options.fused_sampling;
@@ -251,8 +228,9 @@ impl<'a> GpuTrainer<'a> {
                     4
                 }
             }
-            Slot::Sums => (batch.div_ceil(u64::from(ROW_GROUP)) + 1)
-                .max(5 * u64::from(rows_cap).div_ceil(u64::from(ROW_GROUP))),
+            Slot::Sums => {
+                (batch.div_ceil(u64::from(ROW_GROUP)) + 1).max(5 * u64::from(rows_cap).div_ceil(u64::from(ROW_GROUP)))
+            }
             Slot::Secret => d,
         });
         let eval_labels = ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -354,11 +332,7 @@ impl<'a> GpuTrainer<'a> {
 
     /// The dispatches of `phase` for one step.
     fn phase_dispatches(&self, phase: Phase) -> Result<Vec<Dispatch<'_>>, EngineError> {
-        let max = self
-            .ctx
-            .device
-            .limits()
-            .max_compute_workgroups_per_dimension;
+        let max = self.ctx.device.limits().max_compute_workgroups_per_dimension;
         let (d, k) = (self.config.d as u32, self.config.width as u32);
         let online = self.config.data == DataSource::Online;
         let fresh = online && self.options.fused_sampling;
@@ -420,11 +394,7 @@ impl<'a> GpuTrainer<'a> {
 
     /// Runs `phase` `iters` times, in submissions of up to 8, waiting for each; returns the
     /// wall time and, where the device has timestamps, the summed device time of the passes.
-    pub fn run_phase(
-        &mut self,
-        phase: Phase,
-        iters: u64,
-    ) -> Result<(Duration, Option<Duration>), EngineError> {
+    pub fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<(Duration, Option<Duration>), EngineError> {
         let ctx = self.ctx;
         let once = self.phase_dispatches(phase)?;
         let mut device_ns = 0.0;
@@ -442,11 +412,7 @@ impl<'a> GpuTrainer<'a> {
                     })
                 })
                 .collect();
-            record(
-                &mut encoder,
-                &repeated,
-                self.timestamps.as_ref().map(|t| &t.queries),
-            );
+            record(&mut encoder, &repeated, self.timestamps.as_ref().map(|t| &t.queries));
             if let Some(t) = &self.timestamps {
                 encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
             }
@@ -464,10 +430,7 @@ impl<'a> GpuTrainer<'a> {
         if phase == Phase::Step {
             self.steps += iters;
         }
-        let device = self
-            .timestamps
-            .as_ref()
-            .map(|_| Duration::from_nanos(device_ns as u64));
+        let device = self.timestamps.as_ref().map(|_| Duration::from_nanos(device_ns as u64));
         Ok((start.elapsed(), device))
     }
 
@@ -548,8 +511,7 @@ impl Trainer for GpuTrainer<'_> {
             ctx.submit_and_wait(encoder)?;
             let partial: Vec<f32> = self.work.read(ctx, Slot::Sums, 0, 5 * n_groups as usize)?;
             for (g, s) in partial.chunks(5).enumerate() {
-                let rows_here =
-                    (u64::from(rows) - g as u64 * u64::from(ROW_GROUP)).min(u64::from(ROW_GROUP));
+                let rows_here = (u64::from(rows) - g as u64 * u64::from(ROW_GROUP)).min(u64::from(ROW_GROUP));
                 sums.add(&EvalSums {
                     n: rows_here,
                     student_sq: f64::from(s[0]),
