@@ -149,19 +149,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if is_bad_input(&err) {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            if is_bad_input(&err) { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }
 
 /// Whether the error chain contains a parameter error (bad input: exit code 2).
 fn is_bad_input(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|e| e.is::<ParamError>() || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_))))
+    err.chain().any(|e| e.is::<ParamError>() || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_))))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -240,11 +235,7 @@ fn info(args: InfoArgs) -> Result<()> {
             a.info.driver,
             a.max_storage_buffer_binding_size >> 20,
             a.max_storage_buffers_per_shader_stage,
-            if a.features.is_empty() {
-                "none".into()
-            } else {
-                a.features.join(", ")
-            }
+            if a.features.is_empty() { "none".into() } else { a.features.join(", ") }
         );
     }
     println!("cpu backend: {}", cpu.adapter);
@@ -258,17 +249,9 @@ fn bench_step(args: BenchStepArgs) -> Result<()> {
     let config = bench_config(args.d, args.k, args.batch, args.fixed)?;
     config.validate()?;
     let engine: Box<dyn Engine> = if args.fused {
-        ensure(
-            args.backend == BackendChoice::Wgpu,
-            "--fused",
-            "set",
-            "only with --backend wgpu",
-        )?;
+        ensure(args.backend == BackendChoice::Wgpu, "--fused", "set", "only with --backend wgpu")?;
         ensure(!args.fixed, "--fused", "set", "only with fresh samples (not --fixed)")?;
-        Box::new(GpuEngine::with_options(GpuOptions {
-            fused_sampling: true,
-            max_chunk_rows: None,
-        })?)
+        Box::new(GpuEngine::with_options(GpuOptions { fused_sampling: true, max_chunk_rows: None })?)
     } else {
         select_engine(args.backend)?
     };
@@ -277,9 +260,7 @@ fn bench_step(args: BenchStepArgs) -> Result<()> {
         if json {
             println!("{}", serde_json::to_string(r).expect("records serialise"));
         } else {
-            let device = r
-                .device_gflops
-                .map_or(String::new(), |g| format!(", {g:.1} GFLOP/s on device time"));
+            let device = r.device_gflops.map_or(String::new(), |g| format!(", {g:.1} GFLOP/s on device time"));
             println!(
                 "{} {} [{}] d={} k'={} B={}: {:.2} steps/s, {:.1} GFLOP/s{device}, loss {:.4}",
                 r.backend.backend, r.variant, r.backend.adapter, r.d, r.k, r.batch, r.steps_per_s, r.gflops, r.loss

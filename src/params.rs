@@ -26,15 +26,7 @@ pub struct ParamError {
 
 /// `Ok(())` when `ok`, else a [`ParamError`] naming `name`, `value` and `expected`.
 pub fn ensure(ok: bool, name: &str, value: impl Display, expected: &str) -> Result<(), ParamError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ParamError {
-            name: name.into(),
-            value: value.to_string(),
-            expected: expected.into(),
-        })
-    }
+    if ok { Ok(()) } else { Err(ParamError { name: name.into(), value: value.to_string(), expected: expected.into() }) }
 }
 
 /// Distribution of the label noise ξ; all three have variance σ².
@@ -92,36 +84,14 @@ impl Problem {
         noise: NoiseModel,
         seed: u64,
     ) -> Result<Self, ParamError> {
-        ensure(
-            d >= 1 && d <= MAX_DIM,
-            "--d",
-            d,
-            &format!("an integer in 1..={MAX_DIM}"),
-        )?;
+        ensure(d >= 1 && d <= MAX_DIM, "--d", d, &format!("an integer in 1..={MAX_DIM}"))?;
         let gamma = gamma.unwrap_or_else(|| Self::default_gamma(d));
         let beta = beta.unwrap_or(1.0 / d as f64);
         let sigma = sigma.unwrap_or(1.0 / d as f64);
-        ensure(
-            gamma.is_finite() && gamma > 0.0,
-            "--gamma",
-            gamma,
-            "a finite number > 0",
-        )?;
+        ensure(gamma.is_finite() && gamma > 0.0, "--gamma", gamma, "a finite number > 0")?;
         ensure(beta.is_finite() && beta >= 0.0, "--beta", beta, "a finite number >= 0")?;
-        ensure(
-            sigma.is_finite() && sigma >= 0.0,
-            "--sigma",
-            sigma,
-            "a finite number >= 0",
-        )?;
-        Ok(Self {
-            d,
-            gamma,
-            beta,
-            sigma,
-            noise,
-            seed,
-        })
+        ensure(sigma.is_finite() && sigma >= 0.0, "--sigma", sigma, "a finite number >= 0")?;
+        Ok(Self { d, gamma, beta, sigma, noise, seed })
     }
 
     /// γ_s = γ/√(2π): the frequency in the standard convention.

@@ -5,10 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn clwe_bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clwe-bench"))
-        .args(args)
-        .output()
-        .expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_clwe-bench")).args(args).output().expect("binary runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -27,34 +24,12 @@ fn bad_parameters_exit_2_name_the_flag_and_leave_nothing() {
     for (args, needle) in [
         (vec!["sample", "clwe", "--d", "0", "--n", "5", "--out", out], "--d = 0"),
         (vec!["sample", "clwe", "--d", "4", "--n", "0", "--out", out], "--n = 0"),
-        (
-            vec!["sample", "clwe", "--d", "4", "--n", "5", "--gamma", "-1", "--out", out],
-            "--gamma = -1",
-        ),
-        (
-            vec!["sample", "clwe", "--d", "4", "--n", "5", "--beta", "NaN", "--out", out],
-            "--beta = NaN",
-        ),
-        (
-            vec![
-                "sample", "planted", "--d", "4", "--n", "5", "--sigma", "inf", "--out", out,
-            ],
-            "--sigma = inf",
-        ),
-        (
-            vec![
-                "sample", "planted", "--d", "4", "--n", "5", "--delta", "2", "--out", out,
-            ],
-            "--delta = 2",
-        ),
-        (
-            vec!["sample", "clwe", "--d", "4", "--n", "5", "--out", "x.txt"],
-            ".npy or .csv",
-        ),
-        (
-            vec!["construction", "--d", "0", "--out", dir.path().to_str().unwrap()],
-            "--d = 0",
-        ),
+        (vec!["sample", "clwe", "--d", "4", "--n", "5", "--gamma", "-1", "--out", out], "--gamma = -1"),
+        (vec!["sample", "clwe", "--d", "4", "--n", "5", "--beta", "NaN", "--out", out], "--beta = NaN"),
+        (vec!["sample", "planted", "--d", "4", "--n", "5", "--sigma", "inf", "--out", out], "--sigma = inf"),
+        (vec!["sample", "planted", "--d", "4", "--n", "5", "--delta", "2", "--out", out], "--delta = 2"),
+        (vec!["sample", "clwe", "--d", "4", "--n", "5", "--out", "x.txt"], ".npy or .csv"),
+        (vec!["construction", "--d", "0", "--out", dir.path().to_str().unwrap()], "--d = 0"),
     ] {
         let o = clwe_bench(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
@@ -64,25 +39,14 @@ fn bad_parameters_exit_2_name_the_flag_and_leave_nothing() {
     // Unknown names are clap errors, also exit code 2.
     let o = clwe_bench(&["sample", "lwe", "--d", "4", "--n", "5", "--out", out]);
     assert_eq!(o.status.code(), Some(2));
-    let o = clwe_bench(&[
-        "sample", "planted", "--d", "4", "--n", "5", "--noise", "cauchy", "--out", out,
-    ]);
+    let o = clwe_bench(&["sample", "planted", "--d", "4", "--n", "5", "--noise", "cauchy", "--out", out]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("gaussian"), "{}", stderr(&o));
 }
 
 #[test]
 fn unwritable_output_directory_is_reported() {
-    let o = clwe_bench(&[
-        "sample",
-        "clwe",
-        "--d",
-        "4",
-        "--n",
-        "5",
-        "--out",
-        "/nonexistent/dir/s.npy",
-    ]);
+    let o = clwe_bench(&["sample", "clwe", "--d", "4", "--n", "5", "--out", "/nonexistent/dir/s.npy"]);
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("/nonexistent/dir/s.npy"), "{}", stderr(&o));
 }
@@ -117,17 +81,7 @@ fn same_seed_gives_identical_files_and_another_seed_does_not() {
 fn csv_has_a_header_and_secret_json_has_the_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.csv");
-    let o = clwe_bench(&[
-        "sample",
-        "clwe",
-        "--d",
-        "3",
-        "--n",
-        "4",
-        "--with-secret",
-        "--out",
-        path.to_str().unwrap(),
-    ]);
+    let o = clwe_bench(&["sample", "clwe", "--d", "3", "--n", "4", "--with-secret", "--out", path.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();

@@ -6,11 +6,11 @@
 
 use std::sync::OnceLock;
 
+use clwe_bench::backends::Phase;
 use clwe_bench::backends::cpu::generate::fill_normals;
 use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
 use clwe_bench::backends::cpu::teacher::label_rows;
 use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record, row_grid};
-use clwe_bench::backends::gpu::trainer::Phase;
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
 use clwe_bench::backends::{DataSource, Optimizer, StudentParams, Teacher, TrainConfig, Trainer};
 use clwe_bench::math::philox::{Counter, Key, philox4x32_10};
@@ -43,15 +43,7 @@ fn run_kernel(
     let pipeline = ctx.kernels.pipeline(&ctx.device, kernel, fresh).unwrap();
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     let max = ctx.device.limits().max_compute_workgroups_per_dimension;
-    record(
-        &mut encoder,
-        &[Dispatch {
-            pipeline,
-            group: &group,
-            grid: row_grid(threads, max),
-        }],
-        None,
-    );
+    record(&mut encoder, &[Dispatch { pipeline, group: &group, grid: row_grid(threads, max) }], None);
     ctx.submit_and_wait(encoder).unwrap();
     work
 }
@@ -69,14 +61,7 @@ fn gpu_philox(counters: &[(u32, u64, u32)], key: Key) -> Vec<Counter> {
                 key,
                 ..Dims::default()
             };
-            let work = run_kernel(
-                Kernel::PhiloxWords,
-                false,
-                dims,
-                |s| if s == Slot::X { 4 } else { 1 },
-                1,
-                |_| {},
-            );
+            let work = run_kernel(Kernel::PhiloxWords, false, dims, |s| if s == Slot::X { 4 } else { 1 }, 1, |_| {});
             let w: Vec<u32> = work.read(ctx(), Slot::X, 0, 4).unwrap();
             [w[0], w[1], w[2], w[3]]
         })
@@ -86,19 +71,13 @@ fn gpu_philox(counters: &[(u32, u64, u32)], key: Key) -> Vec<Counter> {
 #[test]
 fn philox_words_are_bit_identical_to_the_cpu_including_known_answers() {
     // Random123 known answers, expressed as (block, index, tag) counters.
-    assert_eq!(
-        gpu_philox(&[(0, 0, 0)], [0, 0])[0],
-        [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
-    );
+    assert_eq!(gpu_philox(&[(0, 0, 0)], [0, 0])[0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
     assert_eq!(
         gpu_philox(&[(u32::MAX, u64::MAX, u32::MAX)], [u32::MAX; 2])[0],
         [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
     );
     let pi = (0x243f6a88, 0x13198a2e_85a308d3, 0x03707344);
-    assert_eq!(
-        gpu_philox(&[pi], [0xa4093822, 0x299f31d0])[0],
-        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
-    );
+    assert_eq!(gpu_philox(&[pi], [0xa4093822, 0x299f31d0])[0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]);
     // Many counters at once, across the 2³² carry of the sample index.
     let key = [0xdead_beef, 0x0123_4567];
     let n = 3000u32;
@@ -123,19 +102,12 @@ fn philox_words_are_bit_identical_to_the_cpu_including_known_answers() {
     for i in 0..n as u64 {
         let index = base + i;
         let want = philox4x32_10([7, index as u32, (index >> 32) as u32, 0x0501], key);
-        assert_eq!(
-            &words[4 * i as usize..4 * i as usize + 4],
-            &want,
-            "sample index {index}"
-        );
+        assert_eq!(&words[4 * i as usize..4 * i as usize + 4], &want, "sample index {index}");
     }
 }
 
 fn close(got: f32, want: f32, tol: f32, what: &str) {
-    assert!(
-        (got - want).abs() <= tol * want.abs().max(1.0),
-        "{what}: {got} vs {want}"
-    );
+    assert!((got - want).abs() <= tol * want.abs().max(1.0), "{what}: {got} vs {want}");
 }
 
 #[test]
@@ -156,14 +128,8 @@ fn gaussian_batches_match_the_cpu_generator() {
         let words = |s| {
             if s == Slot::X { u64::from(rows) * d as u64 } else { 1 }
         };
-        let work = run_kernel(
-            Kernel::GaussianBatch,
-            false,
-            dims,
-            words,
-            u64::from(rows) * d.div_ceil(4) as u64,
-            |_| {},
-        );
+        let work =
+            run_kernel(Kernel::GaussianBatch, false, dims, words, u64::from(rows) * d.div_ceil(4) as u64, |_| {});
         let gpu: Vec<f32> = work.read(ctx(), Slot::X, 0, rows as usize * d).unwrap();
         let mut cpu = vec![0f32; rows as usize * d];
         fill_normals(&stream, first, d, &mut cpu);
@@ -188,11 +154,9 @@ fn teacher(d: usize, noise: NoiseModel, null: bool) -> Teacher {
 
 #[test]
 fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
-    for (d, noise, null) in [
-        (3, NoiseModel::Gaussian, false),
-        (17, NoiseModel::Uniform, false),
-        (8, NoiseModel::Laplace, true),
-    ] {
+    for (d, noise, null) in
+        [(3, NoiseModel::Gaussian, false), (17, NoiseModel::Uniform, false), (8, NoiseModel::Laplace, true)]
+    {
         let t = teacher(d, noise, null);
         let rows = 300u32;
         let inputs = Stream::new(t.seed, 0, Role::TrainInputs);
@@ -230,26 +194,14 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
             let gpu: Vec<f32> = work.read(ctx(), Slot::TargetsLabels, 0, 2 * rows as usize).unwrap();
             for i in 0..rows as usize {
                 close(gpu[i], targets[i], 1e-4, &format!("{noise:?} fresh={fresh} target {i}"));
-                close(
-                    gpu[rows as usize + i],
-                    labels[i],
-                    1e-4,
-                    &format!("{noise:?} fresh={fresh} label {i}"),
-                );
+                close(gpu[rows as usize + i], labels[i], 1e-4, &format!("{noise:?} fresh={fresh} label {i}"));
             }
         }
     }
 }
 
 fn config(d: usize, width: usize, batch: usize, data: DataSource, optimizer: Optimizer) -> TrainConfig {
-    TrainConfig {
-        d,
-        width,
-        batch,
-        data,
-        optimizer,
-        teacher: teacher(d, NoiseModel::Gaussian, false),
-    }
+    TrainConfig { d, width, batch, data, optimizer, teacher: teacher(d, NoiseModel::Gaussian, false) }
 }
 
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {
@@ -263,12 +215,7 @@ fn assert_students_agree(gpu: &StudentParams, cpu: &StudentParams, tol: f64, wha
         let e = rel_err(g, c);
         assert!(e <= tol, "{what}: {name} differs by {e:.2e} (relative, in norm)");
     }
-    assert!(
-        (gpu.c - cpu.c).abs() as f64 <= tol * cpu.c.abs().max(0.1) as f64,
-        "{what}: c {} vs {}",
-        gpu.c,
-        cpu.c
-    );
+    assert!((gpu.c - cpu.c).abs() as f64 <= tol * cpu.c.abs().max(0.1) as f64, "{what}: c {} vs {}", gpu.c, cpu.c);
 }
 
 #[test]
@@ -288,16 +235,8 @@ fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch() {
         let (mut z, mut g) = (vec![0f32; b * k], vec![0f32; b]);
         step::forward(&init, &x, &mut z, &mut g);
         step::residuals(&mut g, &labels, b);
-        assert!(
-            rel_err(&z_gpu, &z) < 1e-5,
-            "({d},{k},{b}) Z: {:.2e}",
-            rel_err(&z_gpu, &z)
-        );
-        assert!(
-            rel_err(&g_gpu, &g) < 1e-5,
-            "({d},{k},{b}) g: {:.2e}",
-            rel_err(&g_gpu, &g)
-        );
+        assert!(rel_err(&z_gpu, &z) < 1e-5, "({d},{k},{b}) Z: {:.2e}", rel_err(&z_gpu, &z));
+        assert!(rel_err(&g_gpu, &g) < 1e-5, "({d},{k},{b}) g: {:.2e}", rel_err(&g_gpu, &g));
         gpu.run_phase(Phase::Backward, 1).unwrap();
         let mut grads = Grads::zeros(d, k);
         let mut partials = vec![0f32; 32 * k];
@@ -305,84 +244,39 @@ fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch() {
         step::hidden_grad(&z, &x, b, d, k, &mut grads.v);
         let mut want = init.clone();
         step::apply_update(cfg.optimizer, None, &mut want, &grads, 1);
-        assert_students_agree(
-            &gpu.student().unwrap(),
-            &want,
-            1e-5,
-            &format!("one backward ({d},{k},{b})"),
-        );
+        assert_students_agree(&gpu.student().unwrap(), &want, 1e-5, &format!("one backward ({d},{k},{b})"));
     }
 }
 
 #[test]
 fn fifty_steps_agree_with_the_cpu_backend() {
-    let fused = GpuOptions {
-        fused_sampling: true,
-        max_chunk_rows: None,
-    };
-    let chunked = GpuOptions {
-        fused_sampling: false,
-        max_chunk_rows: Some(256),
-    };
+    let fused = GpuOptions { fused_sampling: true, max_chunk_rows: None };
+    let chunked = GpuOptions { fused_sampling: false, max_chunk_rows: Some(256) };
     let cases = [
-        (
-            config(1, 1, 3, DataSource::Online, Optimizer::Sgd { lr: 0.05 }),
-            GpuOptions::default(),
-        ),
-        (
-            config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }),
-            GpuOptions::default(),
-        ),
-        (
-            config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }),
-            fused,
-        ),
-        (
-            config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)),
-            GpuOptions::default(),
-        ),
+        (config(1, 1, 3, DataSource::Online, Optimizer::Sgd { lr: 0.05 }), GpuOptions::default()),
+        (config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), GpuOptions::default()),
+        (config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), fused),
+        (config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)), GpuOptions::default()),
         (config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)), fused),
         (config(9, 20, 600, DataSource::Online, Optimizer::adam(1e-3)), chunked),
-        (
-            config(9, 20, 600, DataSource::Online, Optimizer::Sgd { lr: 0.1 }),
-            chunked,
-        ),
-        (
-            config(7, 40, 100, DataSource::Fixed { m: 250 }, Optimizer::Sgd { lr: 0.1 }),
-            GpuOptions::default(),
-        ),
+        (config(9, 20, 600, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), chunked),
+        (config(7, 40, 100, DataSource::Fixed { m: 250 }, Optimizer::Sgd { lr: 0.1 }), GpuOptions::default()),
     ];
     for (cfg, options) in cases {
-        let what = format!(
-            "d {} k' {} B {} {:?} {:?}",
-            cfg.d, cfg.width, cfg.batch, cfg.data, options
-        );
+        let what = format!("d {} k' {} B {} {:?} {:?}", cfg.d, cfg.width, cfg.batch, cfg.data, options);
         let init = StudentParams::standard_init(cfg.d, cfg.width, 2, 0);
         let mut gpu = GpuTrainer::new(ctx(), &cfg, &init, options).unwrap();
         let mut cpu = CpuTrainer::new(&cfg, &init).unwrap();
         let tol = 1e-3;
         let (lg, lc) = (gpu.steps(50).unwrap(), cpu.steps(50).unwrap());
         let (sg, sc) = (gpu.student().unwrap(), cpu.student().unwrap());
-        eprintln!(
-            "{what}: loss {lg} vs {lc}; V {:.2e}, a {:.2e}",
-            rel_err(&sg.v, &sc.v),
-            rel_err(&sg.a, &sc.a)
-        );
-        assert!(
-            (lg - lc).abs() <= tol as f32 * lc.abs().max(1e-3),
-            "{what}: loss {lg} vs {lc}"
-        );
+        eprintln!("{what}: loss {lg} vs {lc}; V {:.2e}, a {:.2e}", rel_err(&sg.v, &sc.v), rel_err(&sg.a, &sc.a));
+        assert!((lg - lc).abs() <= tol as f32 * lc.abs().max(1e-3), "{what}: loss {lg} vs {lc}");
         assert_ne!(sc, init, "{what}: training changed nothing");
         assert_students_agree(&sg, &sc, tol, &what);
         let (eg, ec) = (gpu.evaluate(700, 0.25).unwrap(), cpu.evaluate(700, 0.25).unwrap());
         assert_eq!(eg.n, 700);
-        assert!(
-            (eg.mse_student - ec.mse_student).abs() <= 1e-3 * ec.mse_student,
-            "{what}: eval {eg:?} vs {ec:?}"
-        );
-        assert!(
-            (eg.mse_trivial - ec.mse_trivial).abs() <= 1e-4 * ec.mse_trivial,
-            "{what}: eval {eg:?} vs {ec:?}"
-        );
+        assert!((eg.mse_student - ec.mse_student).abs() <= 1e-3 * ec.mse_student, "{what}: eval {eg:?} vs {ec:?}");
+        assert!((eg.mse_trivial - ec.mse_trivial).abs() <= 1e-4 * ec.mse_trivial, "{what}: eval {eg:?} vs {ec:?}");
     }
 }

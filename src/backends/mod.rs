@@ -57,12 +57,7 @@ pub enum Optimizer {
 impl Optimizer {
     /// Adam with the usual defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).
     pub fn adam(lr: f32) -> Self {
-        Self::Adam {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        }
+        Self::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
     }
 }
 
@@ -124,12 +119,7 @@ impl TrainConfig {
         ensure(self.d >= 1, "--d", self.d, "an integer >= 1")?;
         ensure(self.width >= 1, "--k", self.width, "an integer >= 1")?;
         ensure(self.batch >= 1, "--batch", self.batch, "an integer >= 1")?;
-        ensure(
-            self.teacher.w.len() == self.d,
-            "teacher.w length",
-            self.teacher.w.len(),
-            "d",
-        )?;
+        ensure(self.teacher.w.len() == self.d, "teacher.w length", self.teacher.w.len(), "d")?;
         if let DataSource::Fixed { m } = self.data {
             ensure(m >= 1, "--train-size", m, "an integer >= 1")?;
         }
@@ -224,6 +214,67 @@ pub struct BackendInfo {
     pub driver: String,
 }
 
+/// A part of the training step, timed on its own by the benchmarks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Sampling: a Gaussian batch and its teacher labels.
+    Generate,
+    /// The forward product with its fused epilogue, and the residuals.
+    Forward,
+    /// The backward products with the fused update.
+    Backward,
+    /// A whole step (sampling when online, forward, backward, update).
+    Step,
+}
+
+impl Phase {
+    /// Every phase.
+    pub const ALL: [Phase; 4] = [Self::Generate, Self::Forward, Self::Backward, Self::Step];
+
+    /// The name used in benchmark ids and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Generate => "generate",
+            Self::Forward => "forward",
+            Self::Backward => "backward",
+            Self::Step => "step",
+        }
+    }
+
+    /// Floating-point operations of one run of this phase, counted as SPEC §7 fixes: a
+    /// B×d×k' product is 2·B·d·k' (the O(B·k') elementwise work is not counted). For
+    /// `Generate` the count is of normals drawn (B·d), not FLOPs.
+    pub fn work(self, c: &TrainConfig) -> f64 {
+        let (b, d, k) = (c.batch as f64, c.d as f64, c.width as f64);
+        match self {
+            Self::Generate => b * d,
+            Self::Forward | Self::Backward => 2.0 * b * d * k,
+            Self::Step => 4.0 * b * d * k,
+        }
+    }
+
+    /// Bytes a phase must move at least once (f32): operands read and results written.
+    pub fn bytes(self, c: &TrainConfig) -> f64 {
+        let (b, d, k) = (c.batch as f64, c.d as f64, c.width as f64);
+        4.0 * match self {
+            Self::Generate => b * d + 2.0 * b,
+            Self::Forward => b * d + k * d + b * k + b,
+            Self::Backward => b * k + b * d + 2.0 * k * d + b,
+            Self::Step => 2.0 * b * d + 3.0 * k * d + 2.0 * b * k + 3.0 * b,
+        }
+    }
+}
+
+/// Wall-clock and (where measured) device time of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PhaseTiming {
+    /// Wall-clock time, start to completion.
+    pub wall: std::time::Duration,
+    /// Device time from timestamp queries, where the device has them.
+    pub device: Option<std::time::Duration>,
+}
+
 /// The outcome of a timed run of steps.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Timing {
@@ -246,18 +297,20 @@ pub trait Engine {
 /// Trains one student. All randomness comes from the teacher's seed and the step counter, so a
 /// trainer's results depend only on its configuration and initial student.
 pub trait Trainer {
-    /// Runs `steps` steps; returns the training loss ½·mean r² of the last step (NaN or ∞ when
-    /// training diverged).
-    fn steps(&mut self, steps: u64) -> Result<f32, EngineError>;
+    /// Runs `phase` `iters` times (a `Step` advances training; the other phases repeat one
+    /// part of the current step, for benchmarks) and times it.
+    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError>;
+    /// The training loss ½·mean r² of the last step run (NaN or ∞ when training diverged).
+    fn last_loss(&mut self) -> Result<f32, EngineError>;
+    /// Runs `steps` steps; returns the training loss of the last.
+    fn steps(&mut self, steps: u64) -> Result<f32, EngineError> {
+        self.run_phase(Phase::Step, steps)?;
+        self.last_loss()
+    }
     /// [`Self::steps`], timed: wall clock always, device time where the backend measures it.
     fn timed_steps(&mut self, steps: u64) -> Result<Timing, EngineError> {
-        let start = std::time::Instant::now();
-        let loss = self.steps(steps)?;
-        Ok(Timing {
-            loss,
-            wall: start.elapsed(),
-            device: None,
-        })
+        let t = self.run_phase(Phase::Step, steps)?;
+        Ok(Timing { loss: self.last_loss()?, wall: t.wall, device: t.device })
     }
     /// Steps run so far.
     fn steps_done(&self) -> u64;

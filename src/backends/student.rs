@@ -41,10 +41,7 @@ impl StudentParams {
         for j in 0..width {
             for (block, chunk) in v[j * d..(j + 1) * d].chunks_mut(4).enumerate() {
                 let words = stream.words(j as u64, block as u32);
-                chunk
-                    .iter_mut()
-                    .zip(words)
-                    .for_each(|(v, w)| *v = symmetric(w, in_bound));
+                chunk.iter_mut().zip(words).for_each(|(v, w)| *v = symmetric(w, in_bound));
             }
             let words = stream.words(j as u64, INIT_SCALAR_BLOCK);
             b[j] = symmetric(words[0], in_bound);
@@ -57,11 +54,7 @@ impl StudentParams {
     pub fn eval(&self, x: &[f32]) -> f64 {
         let d = self.d;
         (0..self.width()).fold(f64::from(self.c), |acc, j| {
-            let z = self.v[j * d..(j + 1) * d]
-                .iter()
-                .zip(x)
-                .map(|(v, x)| f64::from(*v) * f64::from(*x))
-                .sum::<f64>()
+            let z = self.v[j * d..(j + 1) * d].iter().zip(x).map(|(v, x)| f64::from(*v) * f64::from(*x)).sum::<f64>()
                 + f64::from(self.b[j]);
             acc + f64::from(self.a[j]) * z.max(0.0)
         })

@@ -50,11 +50,7 @@ pub fn bench_config(d: usize, k: usize, batch: usize, fixed: bool) -> Result<Tra
         d,
         width: k,
         batch,
-        data: if fixed {
-            DataSource::Fixed { m: batch as u64 }
-        } else {
-            DataSource::Online
-        },
+        data: if fixed { DataSource::Fixed { m: batch as u64 } } else { DataSource::Online },
         optimizer: Optimizer::Sgd { lr: 0.01 },
         teacher: Teacher {
             w: secret_direction(0, 0, d).iter().map(|&w| w as f32).collect(),
@@ -90,11 +86,7 @@ pub fn bench_step(
         let device_seconds = timing.device.map(|d| d.as_secs_f64());
         let record = BenchStepRecord {
             backend: backend.clone(),
-            variant: if matches!(config.data, DataSource::Fixed { .. }) {
-                "fixed"
-            } else {
-                "fresh"
-            },
+            variant: if matches!(config.data, DataSource::Fixed { .. }) { "fixed" } else { "fresh" },
             d: config.d,
             k: config.width,
             batch: config.batch,

@@ -79,11 +79,7 @@ pub fn construction_row(
             |x, i| {
                 inputs.normals_f64(i, x);
                 let t = gamma_s * dot(&w, x);
-                if t.abs() > f64::from(cap.cap()) {
-                    (0, 0.0)
-                } else {
-                    (1, (teacher.eval(x) - triangle_wave(t)).abs())
-                }
+                if t.abs() > f64::from(cap.cap()) { (0, 0.0) } else { (1, (teacher.eval(x) - triangle_wave(t)).abs()) }
             },
         )
         .reduce(|| (0, 0.0), |a, b| (a.0 + b.0, a.1.max(b.1)));
@@ -138,18 +134,7 @@ pub fn markdown(rows: &[ConstructionRow]) -> String {
          f_NN(x) = φ(γ_s⟨w,x⟩) at {RANDOM_POINTS} random Gaussian x inside the cap (max deviation shown, \
          f64 tolerance 64·k·M·ε).\n\n{}",
         markdown_table(
-            &[
-                "d",
-                "γ",
-                "γ_s",
-                "R",
-                "M",
-                "k",
-                "√(d ln d)",
-                "k/√(d ln d)",
-                "verified",
-                "max deviation"
-            ],
+            &["d", "γ", "γ_s", "R", "M", "k", "√(d ln d)", "k/√(d ln d)", "verified", "max deviation"],
             &body,
         )
     )

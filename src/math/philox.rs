@@ -89,11 +89,7 @@ mod tests {
     /// Random123 `kat_vectors`, philox4x32 10: (counter, key) → output.
     const KNOWN_ANSWERS: [(Counter, Key, Counter); 3] = [
         ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
-        (
-            [u32::MAX; 4],
-            [u32::MAX; 2],
-            [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
-        ),
+        ([u32::MAX; 4], [u32::MAX; 2], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]),
         (
             [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
             [0xa4093822, 0x299f31d0],
@@ -111,10 +107,7 @@ mod tests {
     #[test]
     fn philox_7_rounds_matches_random123_known_answer() {
         // kat_vectors: philox4x32 7, zero counter and key.
-        assert_eq!(
-            philox4x32(7, [0; 4], [0; 2]),
-            [0x5f6fb709, 0x0d893f64, 0x4f121f81, 0x4f730a48]
-        );
+        assert_eq!(philox4x32(7, [0; 4], [0; 2]), [0x5f6fb709, 0x0d893f64, 0x4f121f81, 0x4f730a48]);
     }
 
     #[test]
@@ -131,27 +124,13 @@ mod tests {
 
     #[test]
     fn uniform_f32_truncates_the_exact_uniform_to_24_bits() {
-        for x in [
-            0u32,
-            1,
-            2,
-            255,
-            256,
-            1 << 23,
-            (1 << 24) - 1,
-            1 << 24,
-            0x8000_0000,
-            0xdead_beef,
-            u32::MAX - 1,
-            u32::MAX,
-        ] {
+        for x in
+            [0u32, 1, 2, 255, 256, 1 << 23, (1 << 24) - 1, 1 << 24, 0x8000_0000, 0xdead_beef, u32::MAX - 1, u32::MAX]
+        {
             let exact = uniform_f64(x);
             let got = f64::from(uniform_f32(x));
             assert!(got > 0.0 && got <= 1.0, "x = {x}: {got}");
-            assert!(
-                got <= exact && exact - got < exact * 2f64.powi(-23),
-                "x = {x}: {got} vs {exact}"
-            );
+            assert!(got <= exact && exact - got < exact * 2f64.powi(-23), "x = {x}: {got} vs {exact}");
         }
         // Small words are represented exactly (the tail resolution is kept).
         assert_eq!(f64::from(uniform_f32(12345)), uniform_f64(12345));

@@ -32,12 +32,7 @@ pub struct WidthRule {
 impl WidthRule {
     /// A validated rule: `n_total ≥ 1`, `δ ∈ (0, 1)`.
     pub fn new(n_total: f64, delta: f64) -> Result<Self, ParamError> {
-        ensure(
-            n_total.is_finite() && n_total >= 1.0,
-            "--n-total",
-            n_total,
-            "a number >= 1",
-        )?;
+        ensure(n_total.is_finite() && n_total >= 1.0, "--n-total", n_total, "a number >= 1")?;
         ensure(delta > 0.0 && delta < 1.0, "--delta", delta, "a probability in (0, 1)")?;
         Ok(Self { n_total, delta })
     }
@@ -94,20 +89,14 @@ impl CappedTriangle {
 
     /// g_M(t) evaluated literally as the sum over the 4M+1 neurons.
     pub fn eval(&self, t: f64) -> f64 {
-        (0..self.width())
-            .map(|j| self.output_weight(j) as f64 * (t + self.hidden_bias(j)).max(0.0))
-            .sum()
+        (0..self.width()).map(|j| self.output_weight(j) as f64 * (t + self.hidden_bias(j)).max(0.0)).sum()
     }
 
     /// g_M(t) in closed form, φ(t) on [−M, M] and 0 outside: what [`verify_exact`] proves
     /// the network computes. Used on hot paths (label generation).
     #[inline(always)]
     pub fn eval_closed_form(&self, t: f64) -> f64 {
-        if t.abs() <= f64::from(self.m) {
-            triangle_wave(t)
-        } else {
-            0.0
-        }
+        if t.abs() <= f64::from(self.m) { triangle_wave(t) } else { 0.0 }
     }
 
     /// g_M(t) as the literal neuron sum, in exact rational arithmetic.
@@ -116,11 +105,7 @@ impl CappedTriangle {
         (0..self.width()).fold(BigRational::zero(), |acc, j| {
             let bias = BigRational::new(BigInt::from(2 * i64::from(self.m) - j as i64), two.clone());
             let pre = t + bias;
-            if pre.is_positive() {
-                acc + pre * BigInt::from(self.output_weight(j))
-            } else {
-                acc
-            }
+            if pre.is_positive() { acc + pre * BigInt::from(self.output_weight(j)) } else { acc }
         })
     }
 }
@@ -162,22 +147,14 @@ fn verify_evaluator(net: CappedTriangle, eval: impl Fn(&BigRational) -> BigRatio
     let mut first_failure = None;
     for h in -4 * (m + 1)..=4 * (m + 1) {
         let t = BigRational::new(BigInt::from(h), BigInt::from(4));
-        let claimed = if h.abs() <= 4 * m {
-            triangle_wave_exact(&t)
-        } else {
-            BigRational::zero()
-        };
+        let claimed = if h.abs() <= 4 * m { triangle_wave_exact(&t) } else { BigRational::zero() };
         let got = eval(&t);
         points += 1;
         if got != claimed && first_failure.is_none() {
             first_failure = Some(format!("g_M({t}) = {got}, expected {claimed}"));
         }
     }
-    ExactVerification {
-        points,
-        tail_slope,
-        first_failure,
-    }
+    ExactVerification { points, tail_slope, first_failure }
 }
 
 /// The teacher f_NN(x) = Σ_j c_j ReLU(⟨a_j, x⟩ + b_j) with a_j = γ_s·w for every neuron and

@@ -25,10 +25,7 @@ impl PendingFile {
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
         let temp = builder.tempfile_in(dir)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            temp,
-        })
+        Ok(Self { path: path.to_path_buf(), temp })
     }
 
     /// A buffered writer into the temporary file.

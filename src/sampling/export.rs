@@ -118,20 +118,12 @@ pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) 
 
 /// Checks a row count `n` (`--n`) against 1..=[`MAX_ROWS`].
 pub fn validate_rows(n: u64) -> Result<(), ParamError> {
-    ensure(
-        (1..=MAX_ROWS).contains(&n),
-        "--n",
-        n,
-        &format!("an integer in 1..={MAX_ROWS}"),
-    )
+    ensure((1..=MAX_ROWS).contains(&n), "--n", n, &format!("an integer in 1..={MAX_ROWS}"))
 }
 
 /// Maps an I/O error on `path` to [`ExportError::Io`].
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
-    move |source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| ExportError::Io { path: path.to_path_buf(), source }
 }
 
 /// `FILE.secret.json` for `FILE`.
@@ -181,20 +173,14 @@ fn write_rows(sampler: &Sampler, n: u64, format: Format, out: &PendingFile) -> s
     match format {
         Format::Npy => {
             let shape = [n, row_len as u64];
-            let mut npy = npyz::WriteOptions::new()
-                .default_dtype()
-                .shape(&shape)
-                .writer(&mut writer)
-                .begin_nd()?;
+            let mut npy = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(&mut writer).begin_nd()?;
             for_each_chunk(sampler, n, |chunk| npy.extend(chunk.iter().copied()))?;
             npy.finish()?;
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(&mut writer);
             csv.write_record(column_names(sampler))?;
-            for_each_chunk(sampler, n, |chunk| {
-                chunk.chunks(row_len).try_for_each(|row| Ok(csv.serialize(row)?))
-            })?;
+            for_each_chunk(sampler, n, |chunk| chunk.chunks(row_len).try_for_each(|row| Ok(csv.serialize(row)?)))?;
             csv.flush()?;
         }
     }
@@ -212,10 +198,7 @@ fn for_each_chunk(
     let mut buffer = vec![0.0f64; rows_per_chunk.min(n) as usize * row_len];
     for first in (0..n).step_by(rows_per_chunk as usize) {
         let chunk = &mut buffer[..rows_per_chunk.min(n - first) as usize * row_len];
-        chunk
-            .par_chunks_mut(row_len)
-            .enumerate()
-            .for_each(|(i, row)| sampler.fill_row(first + i as u64, row));
+        chunk.par_chunks_mut(row_len).enumerate().for_each(|(i, row)| sampler.fill_row(first + i as u64, row));
         sink(chunk)?;
     }
     Ok(())

@@ -30,20 +30,12 @@ impl ComponentTable {
             .collect();
         let total = *cumulative.last().expect("non-empty table");
         cumulative.iter_mut().for_each(|c| *c /= total);
-        Self {
-            first: -k_max,
-            cumulative,
-            centre_step: gamma / s2,
-            width: beta / (SQRT_TAU * s2.sqrt()),
-        }
+        Self { first: -k_max, cumulative, centre_step: gamma / s2, width: beta / (SQRT_TAU * s2.sqrt()) }
     }
 
     /// The component index for a uniform `u` in (0, 1] (inverse CDF).
     pub fn component(&self, u: f64) -> i64 {
-        let i = self
-            .cumulative
-            .partition_point(|&c| c < u)
-            .min(self.cumulative.len() - 1);
+        let i = self.cumulative.partition_point(|&c| c < u).min(self.cumulative.len() - 1);
         self.first + i as i64
     }
 

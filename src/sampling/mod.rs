@@ -152,10 +152,7 @@ impl Sampler {
                 let [u, _] = self.scalars.scalar_uniforms(index, Scalar::Phase);
                 let offset = table.offset(u, self.scalars.scalar_normal(index, Scalar::HclweOffset));
                 let along = dot(&self.secret, inputs);
-                inputs
-                    .iter_mut()
-                    .zip(&self.secret)
-                    .for_each(|(y, w)| *y += (offset - along) * w);
+                inputs.iter_mut().zip(&self.secret).for_each(|(y, w)| *y += (offset - along) * w);
             }
             Distribution::HclweNull => to_lattice(inputs),
             Distribution::Planted => {

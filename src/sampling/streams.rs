@@ -69,10 +69,7 @@ impl Stream {
     /// If `instance > MAX_INSTANCE` (callers validate instance counts up front).
     pub fn new(seed: u64, instance: u32, role: Role) -> Self {
         assert!(instance <= MAX_INSTANCE, "instance {instance} exceeds {MAX_INSTANCE}");
-        Self {
-            key: key_from_seed(seed),
-            tag: (instance << 8) | role as u32,
-        }
+        Self { key: key_from_seed(seed), tag: (instance << 8) | role as u32 }
     }
 
     /// The Philox key.

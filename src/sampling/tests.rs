@@ -34,11 +34,7 @@ fn moments(xs: impl Iterator<Item = f64> + Clone) -> Moments {
     let mean = xs.clone().sum::<f64>() / n;
     let var = xs.clone().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
     let m4 = xs.map(|x| (x - mean).powi(4)).sum::<f64>() / n;
-    Moments {
-        mean,
-        var,
-        kurtosis: m4 / (var * var),
-    }
+    Moments { mean, var, kurtosis: m4 / (var * var) }
 }
 
 fn close(got: f64, want: f64, tol: f64, what: &str) {
@@ -59,11 +55,7 @@ fn clwe_inputs_have_covariance_identity_over_two_pi() {
     for a in 0..4 {
         for b in 0..4 {
             let c = rows.iter().map(|r| r[a] * r[b]).sum::<f64>() / N as f64;
-            let (want, tol) = if a == b {
-                (var, 6.0 * se * 2f64.sqrt())
-            } else {
-                (0.0, 6.0 * se)
-            };
+            let (want, tol) = if a == b { (var, 6.0 * se * 2f64.sqrt()) } else { (0.0, 6.0 * se) };
             close(c, want, tol, &format!("cov[{a}][{b}]"));
         }
     }
@@ -105,21 +97,11 @@ fn hclwe_components_have_the_spec_centres_and_widths() {
     let width = beta / (2.0 * std::f64::consts::PI * s2).sqrt();
     let offsets = moments(along.iter().map(|t| t - (t / step).round() * step));
     close(offsets.var.sqrt(), width, 0.02 * width, "component width");
-    close(
-        offsets.mean,
-        0.0,
-        6.0 * width / (N as f64).sqrt(),
-        "component offset mean",
-    );
+    close(offsets.mean, 0.0, 6.0 * width / (N as f64).sqrt(), "component offset mean");
     // The component index k is a discrete Gaussian with variance ≈ s²/(2π).
     let ks = moments(along.iter().map(|t| (t / step).round()));
     close(ks.mean, 0.0, 0.02, "component index mean");
-    close(
-        ks.var,
-        s2 / std::f64::consts::TAU,
-        0.03 * s2 / std::f64::consts::TAU,
-        "component index variance",
-    );
+    close(ks.var, s2 / std::f64::consts::TAU, 0.03 * s2 / std::f64::consts::TAU, "component index variance");
     // Orthogonal to w the sample is N(0, I/(2π)).
     let orth = moments(rows.iter().zip(&along).map(|(r, t)| r[0] - t * s.secret()[0]));
     let want = (1.0 - s.secret()[0].powi(2)) / std::f64::consts::TAU;
@@ -130,37 +112,15 @@ fn hclwe_components_have_the_spec_centres_and_widths() {
 fn planted_labels_have_mean_a_quarter_and_variance_one_48th_plus_sigma_squared() {
     let sigma = 0.2;
     // Kurtosis of the noise identifies the model: 3 (Gaussian), 1.8 (uniform), 6 (Laplace).
-    for (noise, kurtosis) in [
-        (NoiseModel::Gaussian, 3.0),
-        (NoiseModel::Uniform, 1.8),
-        (NoiseModel::Laplace, 6.0),
-    ] {
+    for (noise, kurtosis) in [(NoiseModel::Gaussian, 3.0), (NoiseModel::Uniform, 1.8), (NoiseModel::Laplace, 6.0)] {
         let p = problem(8, 0.0, sigma, noise);
         let (s, rows) = rows(Distribution::Planted, &p, N);
         let labels = moments(rows.iter().map(|r| r[8]));
         close(labels.mean, 0.25, 0.005, "label mean");
-        close(
-            labels.var,
-            1.0 / 48.0 + sigma * sigma,
-            0.03 * (1.0 / 48.0 + sigma * sigma),
-            "label variance",
-        );
-        let noise_only = moments(
-            rows.iter()
-                .map(|r| r[8] - triangle_wave(p.gamma_s() * dot(s.secret(), &r[..8]))),
-        );
-        close(
-            noise_only.var,
-            sigma * sigma,
-            0.02 * sigma * sigma,
-            &format!("{noise:?} noise variance"),
-        );
-        close(
-            noise_only.kurtosis,
-            kurtosis,
-            0.08 * kurtosis,
-            &format!("{noise:?} noise kurtosis"),
-        );
+        close(labels.var, 1.0 / 48.0 + sigma * sigma, 0.03 * (1.0 / 48.0 + sigma * sigma), "label variance");
+        let noise_only = moments(rows.iter().map(|r| r[8] - triangle_wave(p.gamma_s() * dot(s.secret(), &r[..8]))));
+        close(noise_only.var, sigma * sigma, 0.02 * sigma * sigma, &format!("{noise:?} noise variance"));
+        close(noise_only.kurtosis, kurtosis, 0.08 * kurtosis, &format!("{noise:?} noise kurtosis"));
     }
 }
 
@@ -171,28 +131,10 @@ fn planted_null_has_the_same_label_marginal_and_no_signal() {
     let (s, rows) = rows(Distribution::PlantedNull, &p, N);
     let labels = moments(rows.iter().map(|r| r[8]));
     close(labels.mean, 0.25, 0.005, "null label mean");
-    close(
-        labels.var,
-        1.0 / 48.0 + sigma * sigma,
-        0.03 * (1.0 / 48.0 + sigma * sigma),
-        "null label variance",
-    );
-    let target: Vec<f64> = rows
-        .iter()
-        .map(|r| triangle_wave(p.gamma_s() * dot(s.secret(), &r[..8])))
-        .collect();
-    let cov = rows
-        .iter()
-        .zip(&target)
-        .map(|(r, f)| (r[8] - 0.25) * (f - 0.25))
-        .sum::<f64>()
-        / N as f64;
-    close(
-        cov,
-        0.0,
-        6.0 * (labels.var / 48.0 / N as f64).sqrt(),
-        "label-target covariance under the null",
-    );
+    close(labels.var, 1.0 / 48.0 + sigma * sigma, 0.03 * (1.0 / 48.0 + sigma * sigma), "null label variance");
+    let target: Vec<f64> = rows.iter().map(|r| triangle_wave(p.gamma_s() * dot(s.secret(), &r[..8]))).collect();
+    let cov = rows.iter().zip(&target).map(|(r, f)| (r[8] - 0.25) * (f - 0.25)).sum::<f64>() / N as f64;
+    close(cov, 0.0, 6.0 * (labels.var / 48.0 / N as f64).sqrt(), "label-target covariance under the null");
 }
 
 #[test]
@@ -202,11 +144,7 @@ fn noiseless_planted_labels_equal_the_teacher_network() {
     let teacher = capped_triangle_network(s.secret(), p.gamma_s(), s.cap());
     for r in &rows {
         let got = teacher.eval(&r[..16]);
-        assert!(
-            (got - r[16]).abs() < 1e-9 * teacher.width() as f64,
-            "{got} vs {}",
-            r[16]
-        );
+        assert!((got - r[16]).abs() < 1e-9 * teacher.width() as f64, "{got} vs {}", r[16]);
     }
 }
 
@@ -224,10 +162,7 @@ fn rows_depend_only_on_seed_instance_split_and_index() {
     assert_ne!(row(&p, 0, Split::Train, 17), row(&p, 0, Split::Train, 18));
     assert_ne!(row(&p, 0, Split::Train, 17), row(&p, 0, Split::Test, 17));
     assert_ne!(row(&p, 0, Split::Train, 17), row(&p, 1, Split::Train, 17));
-    let other_seed = Problem {
-        seed: p.seed + 1,
-        ..p.clone()
-    };
+    let other_seed = Problem { seed: p.seed + 1, ..p.clone() };
     assert_ne!(row(&p, 0, Split::Train, 17), row(&other_seed, 0, Split::Train, 17));
 }
 

@@ -26,12 +26,8 @@ fn philox_lanes(ctr: &mut [[u32; LANES]; 4], key: Key) {
         for l in 0..LANES {
             let p0 = u64::from(PHILOX_M0) * u64::from(ctr[0][l]);
             let p1 = u64::from(PHILOX_M1) * u64::from(ctr[2][l]);
-            let next = [
-                (p1 >> 32) as u32 ^ ctr[1][l] ^ key[0],
-                p1 as u32,
-                (p0 >> 32) as u32 ^ ctr[3][l] ^ key[1],
-                p0 as u32,
-            ];
+            let next =
+                [(p1 >> 32) as u32 ^ ctr[1][l] ^ key[0], p1 as u32, (p0 >> 32) as u32 ^ ctr[3][l] ^ key[1], p0 as u32];
             for (w, n) in next.into_iter().enumerate() {
                 ctr[w][l] = n;
             }
@@ -43,12 +39,10 @@ fn philox_lanes(ctr: &mut [[u32; LANES]; 4], key: Key) {
 /// `first .. first + rows` of `stream` (coordinate c from block c/4, position c%4).
 pub fn fill_normals(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
     assert_eq!(out.len() % d, 0, "output is not a whole number of rows");
-    out.par_chunks_mut(ROWS_PER_TASK * d)
-        .enumerate()
-        .for_each(|(task, chunk)| {
-            let first_row = first + (task * ROWS_PER_TASK) as u64;
-            fill_chunk(stream, first_row, d, chunk);
-        });
+    out.par_chunks_mut(ROWS_PER_TASK * d).enumerate().for_each(|(task, chunk)| {
+        let first_row = first + (task * ROWS_PER_TASK) as u64;
+        fill_chunk(stream, first_row, d, chunk);
+    });
 }
 
 crate::multiversion! {

@@ -8,7 +8,9 @@ use rayon::prelude::*;
 
 use super::generate::fill_normals;
 use super::teacher::label_rows;
-use crate::backends::{DataSource, EngineError, EvalSums, Evaluation, Optimizer, StudentParams, TrainConfig, Trainer};
+use crate::backends::{
+    DataSource, EngineError, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
+};
 use crate::multiversion;
 use crate::sampling::streams::{Role, Stream};
 
@@ -148,12 +150,7 @@ pub struct Grads {
 impl Grads {
     /// Zero gradients for a student of width `k` and dimension `d`.
     pub fn zeros(d: usize, k: usize) -> Self {
-        Self {
-            v: vec![0.0; k * d],
-            b: vec![0.0; k],
-            a: vec![0.0; k],
-            c: 0.0,
-        }
+        Self { v: vec![0.0; k * d], b: vec![0.0; k], a: vec![0.0; k], c: 0.0 }
     }
 }
 
@@ -199,9 +196,7 @@ pub fn apply_update(opt: Optimizer, adam: Option<&mut AdamState>, s: &mut Studen
     match (opt, adam) {
         (Optimizer::Sgd { lr }, _) => {
             let sgd = |p: &mut [f32], g: &[f32]| {
-                p.par_chunks_mut(UPDATE_CHUNK)
-                    .zip(g.par_chunks(UPDATE_CHUNK))
-                    .for_each(|(p, g)| sgd_update(p, g, lr))
+                p.par_chunks_mut(UPDATE_CHUNK).zip(g.par_chunks(UPDATE_CHUNK)).for_each(|(p, g)| sgd_update(p, g, lr))
             };
             sgd(&mut s.v, &grads.v);
             sgd(&mut s.b, &grads.b);
@@ -209,14 +204,7 @@ pub fn apply_update(opt: Optimizer, adam: Option<&mut AdamState>, s: &mut Studen
             s.c -= lr * grads.c;
         }
         (Optimizer::Adam { lr, beta1, beta2, eps }, Some(state)) => {
-            let h = [
-                lr,
-                beta1,
-                beta2,
-                eps,
-                1.0 - beta1.powi(t as i32),
-                1.0 - beta2.powi(t as i32),
-            ];
+            let h = [lr, beta1, beta2, eps, 1.0 - beta1.powi(t as i32), 1.0 - beta2.powi(t as i32)];
             let each = |p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
                 p.par_chunks_mut(UPDATE_CHUNK)
                     .zip(g.par_chunks(UPDATE_CHUNK))
@@ -247,24 +235,21 @@ struct Batch {
 
 impl Batch {
     fn new(rows: usize, d: usize) -> Self {
-        Self {
-            x: vec![0.0; rows * d],
-            targets: vec![0.0; rows],
-            labels: vec![0.0; rows],
-        }
+        Self { x: vec![0.0; rows * d], targets: vec![0.0; rows], labels: vec![0.0; rows] }
     }
 
     /// Samples `first ..` of the `inputs`/`scalars` streams.
     fn draw(&mut self, config: &TrainConfig, inputs: &Stream, scalars: &Stream, first: u64) {
         fill_normals(inputs, first, config.d, &mut self.x);
-        label_rows(
-            &config.teacher,
-            scalars,
-            first,
-            &self.x,
-            &mut self.targets,
-            &mut self.labels,
-        );
+        label_rows(&config.teacher, scalars, first, &self.x, &mut self.targets, &mut self.labels);
+    }
+}
+
+/// The batch of the current step: a training set of exactly one batch is used in place.
+fn current_batch<'a>(fixed: &'a Option<Batch>, batch: &'a Batch) -> &'a Batch {
+    match fixed {
+        Some(set) if set.labels.len() == batch.labels.len() => set,
+        _ => batch,
     }
 }
 
@@ -282,6 +267,7 @@ pub struct CpuTrainer {
     partials: Vec<f32>,
     inputs: Stream,
     scalars: Stream,
+    loss: f32,
 }
 
 impl CpuTrainer {
@@ -314,6 +300,7 @@ impl CpuTrainer {
             partials: vec![0.0; 2 * REDUCTION_PARTS * k],
             inputs,
             scalars,
+            loss: f32::NAN,
         })
     }
 
@@ -335,40 +322,48 @@ impl CpuTrainer {
         }
     }
 
-    fn step(&mut self) -> f32 {
-        let (b, d, k) = (self.config.batch, self.config.d, self.config.width);
-        self.load_batch();
-        let batch = match &self.fixed {
-            Some(set) if set.labels.len() == b => set,
-            _ => &self.batch,
-        };
+    /// Forward and residuals on the current batch; records the loss.
+    fn forward_residuals(&mut self) {
+        let b = self.config.batch;
+        let batch = current_batch(&self.fixed, &self.batch);
         let g = &mut self.g[..b];
         forward(&self.student, &batch.x, &mut self.z, g);
-        let loss = 0.5 * residuals(g, &batch.labels, b) / b as f64;
-        output_grads(&self.student, g, &mut self.z, &mut self.grads, &mut self.partials);
-        hidden_grad(&self.z, &batch.x, b, d, k, &mut self.grads.v);
-        self.steps += 1;
-        apply_update(
-            self.config.optimizer,
-            self.adam.as_mut(),
-            &mut self.student,
-            &self.grads,
-            self.steps,
-        );
-        loss as f32
+        self.loss = (0.5 * residuals(g, &batch.labels, b) / b as f64) as f32;
+    }
+
+    /// Gradients from the residuals and Z of the current batch, and the update.
+    fn backward_update(&mut self) {
+        let (b, d, k) = (self.config.batch, self.config.d, self.config.width);
+        output_grads(&self.student, &self.g[..b], &mut self.z, &mut self.grads, &mut self.partials);
+        hidden_grad(&self.z, &current_batch(&self.fixed, &self.batch).x, b, d, k, &mut self.grads.v);
+        apply_update(self.config.optimizer, self.adam.as_mut(), &mut self.student, &self.grads, self.steps + 1);
     }
 }
 
 impl Trainer for CpuTrainer {
-    fn steps(&mut self, steps: u64) -> Result<f32, EngineError> {
-        let mut loss = f32::NAN;
-        for _ in 0..steps {
-            loss = self.step();
-            if !loss.is_finite() {
-                break;
+    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError> {
+        let start = std::time::Instant::now();
+        for _ in 0..iters {
+            match phase {
+                Phase::Generate => self.load_batch(),
+                Phase::Forward => self.forward_residuals(),
+                Phase::Backward => self.backward_update(),
+                Phase::Step => {
+                    self.load_batch();
+                    self.forward_residuals();
+                    self.backward_update();
+                    self.steps += 1;
+                    if !self.loss.is_finite() {
+                        break;
+                    }
+                }
             }
         }
-        Ok(loss)
+        Ok(PhaseTiming { wall: start.elapsed(), device: None })
+    }
+
+    fn last_loss(&mut self) -> Result<f32, EngineError> {
+        Ok(self.loss)
     }
 
     fn steps_done(&self) -> u64 {
@@ -403,10 +398,7 @@ impl Trainer for CpuTrainer {
 /// The evaluation sums of predictions `p` against `targets`, in f64.
 pub fn eval_sums(p: &[f32], targets: &[f32], trivial: f32) -> EvalSums {
     p.iter().zip(targets).fold(EvalSums::default(), |mut s, (&p, &f)| {
-        let (es, et) = (
-            (f64::from(p) - f64::from(f)).powi(2),
-            (f64::from(trivial) - f64::from(f)).powi(2),
-        );
+        let (es, et) = ((f64::from(p) - f64::from(f)).powi(2), (f64::from(trivial) - f64::from(f)).powi(2));
         s.n += 1;
         s.student_sq += es;
         s.trivial_sq += et;
@@ -426,11 +418,7 @@ mod tests {
 
     fn loss_f64(s: &StudentParams, x: &[f32], labels: &[f32]) -> f64 {
         let n = labels.len();
-        x.chunks(s.d)
-            .zip(labels)
-            .map(|(x, l)| (s.eval(x) - f64::from(*l)).powi(2))
-            .sum::<f64>()
-            / (2.0 * n as f64)
+        x.chunks(s.d).zip(labels).map(|(x, l)| (s.eval(x) - f64::from(*l)).powi(2)).sum::<f64>() / (2.0 * n as f64)
     }
 
     fn gradients(s: &StudentParams, x: &[f32], labels: &[f32]) -> Grads {
@@ -465,12 +453,7 @@ mod tests {
             let step = perturb(&mut plus, 1e-3) - perturb(&mut minus, -1e-3);
             (loss_f64(&plus, &x, &labels) - loss_f64(&minus, &x, &labels)) / f64::from(step)
         };
-        let scale = grads
-            .v
-            .iter()
-            .chain(&grads.b)
-            .chain(&grads.a)
-            .fold(0.0f32, |m, g| m.max(g.abs()));
+        let scale = grads.v.iter().chain(&grads.b).chain(&grads.a).fold(0.0f32, |m, g| m.max(g.abs()));
         let check = |what: String, analytic: f32, numeric: f64| {
             assert!(
                 (f64::from(analytic) - numeric).abs() <= 1e-3 * f64::from(scale),
@@ -479,11 +462,7 @@ mod tests {
         };
         for j in 0..k {
             for c in 0..d {
-                check(
-                    format!("dV[{j},{c}]"),
-                    grads.v[j * d + c],
-                    numeric(&|p, h| bump(&mut p.v[j * d + c], h)),
-                );
+                check(format!("dV[{j},{c}]"), grads.v[j * d + c], numeric(&|p, h| bump(&mut p.v[j * d + c], h)));
             }
             check(format!("db[{j}]"), grads.b[j], numeric(&|p, h| bump(&mut p.b[j], h)));
             check(format!("da[{j}]"), grads.a[j], numeric(&|p, h| bump(&mut p.a[j], h)));
@@ -494,10 +473,7 @@ mod tests {
     #[test]
     fn the_teacher_network_as_student_has_zero_loss_and_stays() {
         let d = 6;
-        let w: Vec<f32> = crate::sampling::secret_direction(1, 0, d)
-            .iter()
-            .map(|&v| v as f32)
-            .collect();
+        let w: Vec<f32> = crate::sampling::secret_direction(1, 0, d).iter().map(|&v| v as f32).collect();
         let gamma_s = 1.3f32;
         let net = CappedTriangle::new(8);
         let k = net.width();
@@ -530,12 +506,7 @@ mod tests {
         let loss = trainer.steps(20).unwrap();
         assert!(loss < 1e-9, "loss {loss}");
         let after = trainer.student().unwrap();
-        let moved = after
-            .v
-            .iter()
-            .zip(&exact.v)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let moved = after.v.iter().zip(&exact.v).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(moved < 1e-4, "the exact network drifted by {moved}");
         let eval = trainer.evaluate(5_000, 0.25).unwrap();
         assert!(eval.mse_student < 1e-9 && eval.mse_trivial > 0.01, "{eval:?}");
@@ -548,43 +519,18 @@ mod tests {
         let mut s = StudentParams::standard_init(d, k, 1, 0);
         let start = s.clone();
         let mut grads = Grads::zeros(d, k);
-        grads
-            .v
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, g)| *g = if i % 2 == 0 { 0.3 } else { -2.0 });
+        grads.v.iter_mut().enumerate().for_each(|(i, g)| *g = if i % 2 == 0 { 0.3 } else { -2.0 });
         grads.b.fill(0.01);
         grads.a.fill(-5.0);
         grads.c = 0.7;
-        let mut state = AdamState {
-            m: Grads::zeros(d, k),
-            v: Grads::zeros(d, k),
-        };
+        let mut state = AdamState { m: Grads::zeros(d, k), v: Grads::zeros(d, k) };
         for t in 1..=10 {
             apply_update(Optimizer::adam(lr), Some(&mut state), &mut s, &grads, t);
         }
         let moved = |after: f32, before: f32, g: f32| ((before - after) / (10.0 * lr) - g.signum()).abs() < 1e-3;
-        assert!(
-            s.v.iter()
-                .zip(&start.v)
-                .zip(&grads.v)
-                .all(|((a, b), g)| moved(*a, *b, *g)),
-            "V"
-        );
-        assert!(
-            s.b.iter()
-                .zip(&start.b)
-                .zip(&grads.b)
-                .all(|((a, b), g)| moved(*a, *b, *g)),
-            "b"
-        );
-        assert!(
-            s.a.iter()
-                .zip(&start.a)
-                .zip(&grads.a)
-                .all(|((a, b), g)| moved(*a, *b, *g)),
-            "a"
-        );
+        assert!(s.v.iter().zip(&start.v).zip(&grads.v).all(|((a, b), g)| moved(*a, *b, *g)), "V");
+        assert!(s.b.iter().zip(&start.b).zip(&grads.b).all(|((a, b), g)| moved(*a, *b, *g)), "b");
+        assert!(s.a.iter().zip(&start.a).zip(&grads.a).all(|((a, b), g)| moved(*a, *b, *g)), "a");
         assert!(moved(s.c, start.c, grads.c), "c moved by {}", start.c - s.c);
     }
 

@@ -39,23 +39,15 @@ pub fn target(teacher: &Teacher, scalars: &Stream, index: u64, x: &[f32]) -> f32
     }
     let dot = teacher.w.iter().zip(x).fold(0.0f32, |acc, (w, x)| acc + w * x);
     let t = teacher.gamma_s * dot;
-    if t.abs() <= teacher.cap_m as f32 {
-        triangle_wave_f32(t)
-    } else {
-        0.0
-    }
+    if t.abs() <= teacher.cap_m as f32 { triangle_wave_f32(t) } else { 0.0 }
 }
 
 /// Targets and labels of samples `first ..` whose inputs are the rows of `x`.
 pub fn label_rows(teacher: &Teacher, scalars: &Stream, first: u64, x: &[f32], targets: &mut [f32], labels: &mut [f32]) {
     let d = teacher.w.len();
-    x.par_chunks(d)
-        .zip(targets.par_iter_mut())
-        .zip(labels.par_iter_mut())
-        .enumerate()
-        .for_each(|(r, ((x, f), l))| {
-            let index = first + r as u64;
-            *f = target(teacher, scalars, index, x);
-            *l = *f + label_noise(teacher, scalars, index);
-        });
+    x.par_chunks(d).zip(targets.par_iter_mut()).zip(labels.par_iter_mut()).enumerate().for_each(|(r, ((x, f), l))| {
+        let index = first + r as u64;
+        *f = target(teacher, scalars, index, x);
+        *l = *f + label_noise(teacher, scalars, index);
+    });
 }

@@ -46,13 +46,7 @@ impl Module {
     }
 
     /// Every module.
-    pub const ALL: [Module; 5] = [
-        Self::Generate,
-        Self::Teacher,
-        Self::Forward,
-        Self::Backward,
-        Self::Output,
-    ];
+    pub const ALL: [Module; 5] = [Self::Generate, Self::Teacher, Self::Forward, Self::Backward, Self::Output];
 }
 
 /// An entry point.
@@ -222,21 +216,14 @@ impl Kernels {
             count: None,
         }];
         entries.extend(Slot::ALL.iter().map(|s| storage(*s as u32)));
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("shared"),
-            entries: &entries,
-        });
+        let layout = device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("shared"), entries: &entries });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("shared"),
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        Self {
-            layout,
-            pipeline_layout,
-            modules: Mutex::default(),
-            pipelines: Mutex::default(),
-        }
+        Self { layout, pipeline_layout, modules: Mutex::default(), pipelines: Mutex::default() }
     }
 
     /// The shared bind-group layout.
@@ -350,19 +337,10 @@ impl Workspace {
             contents: bytemuck::bytes_of(dims),
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         });
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: uniform.as_entire_binding(),
-        }];
+        let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
         for &slot in &Slot::ALL {
-            let buffer = replace
-                .iter()
-                .find(|(s, _)| *s == slot)
-                .map_or(self.buffer(slot), |(_, b)| *b);
-            entries.push(wgpu::BindGroupEntry {
-                binding: slot as u32,
-                resource: buffer.as_entire_binding(),
-            });
+            let buffer = replace.iter().find(|(s, _)| *s == slot).map_or(self.buffer(slot), |(_, b)| *b);
+            entries.push(wgpu::BindGroupEntry { binding: slot as u32, resource: buffer.as_entire_binding() });
         }
         let group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,

@@ -52,11 +52,7 @@ impl GpuContext {
             .await
             .map_err(|e| EngineError::NoAdapter(e.to_string()))?;
         let info = adapter.get_info();
-        if !adapter
-            .get_downlevel_capabilities()
-            .flags
-            .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
-        {
+        if !adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS) {
             return Err(EngineError::NoAdapter(format!("{} has no compute shaders", info.name)));
         }
         let limits = adapter.limits();
@@ -82,19 +78,10 @@ impl GpuContext {
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().unwrap().push(e.to_string())));
         let sink = errors.clone();
         device.set_device_lost_callback(move |reason, message| {
-            sink.lock()
-                .unwrap()
-                .push(format!("device lost ({reason:?}): {message}"))
+            sink.lock().unwrap().push(format!("device lost ({reason:?}): {message}"))
         });
         let kernels = Kernels::new(&device);
-        Ok(Self {
-            adapter,
-            device,
-            queue,
-            info,
-            kernels,
-            errors,
-        })
+        Ok(Self { adapter, device, queue, info, kernels, errors })
     }
 
     /// Whether the adapter is a real GPU (not a CPU/software adapter).
@@ -121,10 +108,7 @@ impl GpuContext {
     pub fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<(), EngineError> {
         let index = self.queue.submit([encoder.finish()]);
         self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: Some(SUBMISSION_TIMEOUT),
-            })
+            .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: Some(SUBMISSION_TIMEOUT) })
             .map_err(|e| EngineError::DeviceLost(e.to_string()))?;
         self.check()
     }
@@ -154,9 +138,7 @@ impl GpuContext {
             .map_err(|e| EngineError::DeviceLost(e.to_string()))?
             .map_err(|e| EngineError::DeviceLost(e.to_string()))?;
         let out = {
-            let view = staging
-                .get_mapped_range(..)
-                .map_err(|e| EngineError::DeviceLost(e.to_string()))?;
+            let view = staging.get_mapped_range(..).map_err(|e| EngineError::DeviceLost(e.to_string()))?;
             bytemuck::cast_slice(&view[..bytes as usize]).to_vec()
         };
         staging.unmap();
@@ -178,10 +160,7 @@ impl GpuEngine {
 
     /// The engine with GPU-specific trainer options.
     pub fn with_options(options: GpuOptions) -> Result<Self, EngineError> {
-        Ok(Self {
-            ctx: GpuContext::new()?,
-            options,
-        })
+        Ok(Self { ctx: GpuContext::new()?, options })
     }
 
     /// The device context.
@@ -253,20 +232,14 @@ pub fn list_adapters() -> Vec<AdapterReport> {
             let features = adapter.features();
             let named = [
                 (wgpu::Features::TIMESTAMP_QUERY, "timestamp-query"),
-                (
-                    wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES,
-                    "timestamp-query-inside-passes",
-                ),
+                (wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES, "timestamp-query-inside-passes"),
                 (wgpu::Features::SUBGROUP, "subgroup"),
                 (wgpu::Features::SHADER_F16, "shader-f16"),
                 (wgpu::Features::SHADER_INT64, "shader-int64"),
                 (wgpu::Features::SHADER_FLOAT32_ATOMIC, "shader-float32-atomic"),
                 (wgpu::Features::PIPELINE_CACHE, "pipeline-cache"),
             ];
-            let compute = adapter
-                .get_downlevel_capabilities()
-                .flags
-                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+            let compute = adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
             AdapterReport {
                 hardware: !matches!(info.device_type, wgpu::DeviceType::Cpu | wgpu::DeviceType::Other),
                 usable: compute && limits.max_storage_buffers_per_shader_stage >= STORAGE_BUFFERS_NEEDED,
@@ -277,11 +250,7 @@ pub fn list_adapters() -> Vec<AdapterReport> {
                 max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
                 max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
                 max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
-                features: named
-                    .iter()
-                    .filter(|(f, _)| features.contains(*f))
-                    .map(|(_, n)| n.to_string())
-                    .collect(),
+                features: named.iter().filter(|(f, _)| features.contains(*f)).map(|(_, n)| n.to_string()).collect(),
             }
         })
         .collect()

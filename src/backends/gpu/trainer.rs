@@ -15,7 +15,7 @@ use super::kernels::{
     BASE_FROM_DIMS, Dims, Dispatch, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE, Workspace, record, row_grid,
 };
 use crate::backends::{
-    DataSource, EngineError, EvalSums, Evaluation, Optimizer, StudentParams, Timing, TrainConfig, Trainer,
+    DataSource, EngineError, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
 };
 use crate::math::philox::key_from_seed;
 use crate::params::{NoiseModel, ParamError};
@@ -38,19 +38,6 @@ pub struct GpuOptions {
 struct Chunk {
     offset: u32,
     rows: u32,
-}
-
-/// What a timed run measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Sampling: the Gaussian batch and its labels.
-    Generate,
-    /// The forward product with its epilogue and the residuals.
-    Forward,
-    /// The two backward kernels with the fused update.
-    Backward,
-    /// A whole step.
-    Step,
 }
 
 struct Timestamps {
@@ -128,12 +115,7 @@ fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
 fn chunk_dims(base: &Dims, chunks: &[Chunk], chunk: &Chunk) -> Dims {
     let last = chunks.last().map_or(0, |c| c.offset);
     let flags = if chunk.offset == 0 { FIRST_CHUNK } else { 0 } | if chunk.offset == last { LAST_CHUNK } else { 0 };
-    Dims {
-        rows: chunk.rows,
-        chunk_offset: chunk.offset,
-        flags,
-        ..*base
-    }
+    Dims { rows: chunk.rows, chunk_offset: chunk.offset, flags, ..*base }
 }
 
 /// Dims of evaluation rows `first .. first + rows` of the test stream.
@@ -191,10 +173,7 @@ impl<'a> GpuTrainer<'a> {
         let rows_cap = cap as u32;
         let chunks: Vec<Chunk> = (0..batch)
             .step_by(cap as usize)
-            .map(|offset| Chunk {
-                offset: offset as u32,
-                rows: (batch - offset).min(cap) as u32,
-            })
+            .map(|offset| Chunk { offset: offset as u32, rows: (batch - offset).min(cap) as u32 })
             .collect();
         let x_rows = match config.data {
             DataSource::Fixed { m } => {
@@ -254,10 +233,7 @@ impl<'a> GpuTrainer<'a> {
             period_ns: f64::from(ctx.queue.get_timestamp_period()),
         });
         let base = base_dims(config, rows_cap, n_tiles as u32);
-        let train_groups = chunks
-            .iter()
-            .map(|c| work.bind_group(ctx, &chunk_dims(&base, &chunks, c), &[]))
-            .collect();
+        let train_groups = chunks.iter().map(|c| work.bind_group(ctx, &chunk_dims(&base, &chunks, c), &[])).collect();
         let eval_group = work.bind_group(
             ctx,
             &eval_dims(&base, config, rows_cap, 0, 0, 0.0),
@@ -298,11 +274,7 @@ impl<'a> GpuTrainer<'a> {
         self.work.write(ctx, Slot::Head, &head);
         self.work.write(ctx, Slot::Secret, &self.config.teacher.w);
         if let DataSource::Fixed { m } = self.config.data {
-            let dims = Dims {
-                rows: m as u32,
-                flags: BASE_FROM_DIMS,
-                ..self.base
-            };
+            let dims = Dims { rows: m as u32, flags: BASE_FROM_DIMS, ..self.base };
             let (group, _uniform) = self.work.bind_group(ctx, &dims, &[]);
             let max = ctx.device.limits().max_compute_workgroups_per_dimension;
             let blocks = self.config.d.div_ceil(4) as u64;
@@ -312,11 +284,7 @@ impl<'a> GpuTrainer<'a> {
                     group: &group,
                     grid: row_grid(m * blocks, max),
                 },
-                Dispatch {
-                    pipeline: self.pipeline(Kernel::Teacher, false)?,
-                    group: &group,
-                    grid: row_grid(m, max),
-                },
+                Dispatch { pipeline: self.pipeline(Kernel::Teacher, false)?, group: &group, grid: row_grid(m, max) },
             ];
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             record(&mut encoder, &dispatches, None);
@@ -357,11 +325,7 @@ impl<'a> GpuTrainer<'a> {
             }
             if matches!(phase, Phase::Forward | Phase::Step) {
                 let grid = (chunk.rows.div_ceil(TILE), self.n_tiles);
-                out.push(Dispatch {
-                    pipeline: self.pipeline(Kernel::Forward, fresh)?,
-                    group,
-                    grid,
-                });
+                out.push(Dispatch { pipeline: self.pipeline(Kernel::Forward, fresh)?, group, grid });
                 out.push(Dispatch {
                     pipeline: self.pipeline(Kernel::Residuals, false)?,
                     group,
@@ -370,11 +334,7 @@ impl<'a> GpuTrainer<'a> {
             }
             if matches!(phase, Phase::Backward | Phase::Step) {
                 let grid = (k.div_ceil(TILE), d.div_ceil(TILE));
-                out.push(Dispatch {
-                    pipeline: self.pipeline(Kernel::HiddenGrad, fresh)?,
-                    group,
-                    grid,
-                });
+                out.push(Dispatch { pipeline: self.pipeline(Kernel::HiddenGrad, fresh)?, group, grid });
                 out.push(Dispatch {
                     pipeline: self.pipeline(Kernel::HeadGrads, false)?,
                     group,
@@ -394,7 +354,7 @@ impl<'a> GpuTrainer<'a> {
 
     /// Runs `phase` `iters` times, in submissions of up to 8, waiting for each; returns the
     /// wall time and, where the device has timestamps, the summed device time of the passes.
-    pub fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<(Duration, Option<Duration>), EngineError> {
+    fn timed_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError> {
         let ctx = self.ctx;
         let once = self.phase_dispatches(phase)?;
         let mut device_ns = 0.0;
@@ -405,11 +365,7 @@ impl<'a> GpuTrainer<'a> {
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             let repeated: Vec<Dispatch<'_>> = (0..n)
                 .flat_map(|_| {
-                    once.iter().map(|d| Dispatch {
-                        pipeline: d.pipeline.clone(),
-                        group: d.group,
-                        grid: d.grid,
-                    })
+                    once.iter().map(|d| Dispatch { pipeline: d.pipeline.clone(), group: d.group, grid: d.grid })
                 })
                 .collect();
             record(&mut encoder, &repeated, self.timestamps.as_ref().map(|t| &t.queries));
@@ -431,11 +387,11 @@ impl<'a> GpuTrainer<'a> {
             self.steps += iters;
         }
         let device = self.timestamps.as_ref().map(|_| Duration::from_nanos(device_ns as u64));
-        Ok((start.elapsed(), device))
+        Ok(PhaseTiming { wall: start.elapsed(), device })
     }
 
     /// The training loss ½·mean r² of the last step run.
-    fn last_loss(&self) -> Result<f32, EngineError> {
+    fn loss_of_last_step(&self) -> Result<f32, EngineError> {
         let groups = (self.config.batch as u64).div_ceil(u64::from(ROW_GROUP)) as usize;
         let sums: Vec<f32> = self.work.read(self.ctx, Slot::Sums, 0, groups)?;
         let total: f64 = sums.iter().map(|&s| f64::from(s)).sum();
@@ -454,17 +410,12 @@ impl<'a> GpuTrainer<'a> {
 }
 
 impl Trainer for GpuTrainer<'_> {
-    fn steps(&mut self, steps: u64) -> Result<f32, EngineError> {
-        Ok(self.timed_steps(steps)?.loss)
+    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError> {
+        self.timed_phase(phase, iters)
     }
 
-    fn timed_steps(&mut self, steps: u64) -> Result<Timing, EngineError> {
-        let (wall, device) = self.run_phase(Phase::Step, steps)?;
-        Ok(Timing {
-            loss: self.last_loss()?,
-            wall,
-            device,
-        })
+    fn last_loss(&mut self) -> Result<f32, EngineError> {
+        self.loss_of_last_step()
     }
 
     fn steps_done(&self) -> u64 {
@@ -476,11 +427,7 @@ impl Trainer for GpuTrainer<'_> {
         let max = ctx.device.limits().max_compute_workgroups_per_dimension;
         let group = &self.eval_group.0;
         let dispatch = |kernel, fresh, grid| -> Result<Dispatch<'_>, EngineError> {
-            Ok(Dispatch {
-                pipeline: self.pipeline(kernel, fresh)?,
-                group,
-                grid,
-            })
+            Ok(Dispatch { pipeline: self.pipeline(kernel, fresh)?, group, grid })
         };
         let mut sums = EvalSums::default();
         for first in (0..n_test).step_by(self.rows_cap as usize) {
@@ -488,19 +435,10 @@ impl Trainer for GpuTrainer<'_> {
             ctx.queue.write_buffer(
                 &self.eval_group.1,
                 0,
-                bytemuck::bytes_of(&eval_dims(
-                    &self.base,
-                    &self.config,
-                    self.rows_cap,
-                    first,
-                    rows,
-                    trivial,
-                )),
+                bytemuck::bytes_of(&eval_dims(&self.base, &self.config, self.rows_cap, first, rows, trivial)),
             );
-            let (grid_rows, n_groups) = (
-                row_grid(u64::from(rows), max),
-                u64::from(rows).div_ceil(u64::from(ROW_GROUP)),
-            );
+            let (grid_rows, n_groups) =
+                (row_grid(u64::from(rows), max), u64::from(rows).div_ceil(u64::from(ROW_GROUP)));
             let dispatches = [
                 dispatch(Kernel::Teacher, true, grid_rows)?,
                 dispatch(Kernel::Forward, true, (rows.div_ceil(TILE), self.n_tiles))?,
@@ -529,12 +467,6 @@ impl Trainer for GpuTrainer<'_> {
         let (d, k) = (self.config.d, self.config.width);
         let v = self.work.read(self.ctx, Slot::V, 0, k * d)?;
         let head: Vec<f32> = self.work.read(self.ctx, Slot::Head, 0, 2 * k + 1)?;
-        Ok(StudentParams {
-            d,
-            v,
-            b: head[..k].to_vec(),
-            a: head[k..2 * k].to_vec(),
-            c: head[2 * k],
-        })
+        Ok(StudentParams { d, v, b: head[..k].to_vec(), a: head[k..2 * k].to_vec(), c: head[2 * k] })
     }
 }
