@@ -145,11 +145,25 @@ struct ConstructionArgs {
 }
 
 fn main() -> ExitCode {
+    quiet_lavapipe();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             if is_bad_input(&err) { ExitCode::from(2) } else { ExitCode::FAILURE }
+        }
+    }
+}
+
+/// lavapipe warns twice per device when XDG_RUNTIME_DIR is unset; give it a private directory.
+fn quiet_lavapipe() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        let dir = std::env::temp_dir().join("clwe-bench-xdg");
+        if std::fs::create_dir_all(&dir).is_ok() {
+            #[cfg(unix)]
+            let _ = std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700));
+            // SAFETY: called first thing in main, before any other thread exists.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
         }
     }
 }

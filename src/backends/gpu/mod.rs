@@ -81,6 +81,11 @@ impl GpuContext {
             sink.lock().unwrap().push(format!("device lost ({reason:?}): {message}"))
         });
         let kernels = Kernels::new(&device);
+        // Validate every shader now, so a broken kernel is reported at start-up with naga's
+        // diagnostic; pipelines (slow to compile on software adapters) are built on first use.
+        for module in kernels::Module::ALL {
+            kernels.module(&device, module)?;
+        }
         Ok(Self { adapter, device, queue, info, kernels, errors })
     }
 

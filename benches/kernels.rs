@@ -1,0 +1,138 @@
+//! Kernel and step throughput on every backend present (criterion).
+//!
+//! Groups: `generate`, `forward`, `backward`, `step-fresh`, `step-fixed`, `evaluate`; function id:
+//! the backend (`cpu`, `wgpu-device` = timestamp-query device time, `wgpu-wall` = wall clock to
+//! completion); parameter: `d{d}_k{k'}_B{B}`. Each benchmark declares its work as criterion
+//! "elements" (FLOPs counted as 4·B·d·k' per step, 2·B·d·k' per product; normals for
+//! `generate`) and the bytes it must move, so `clwe-bench report` can turn medians into GFLOP/s,
+//! GB/s and % of the measured peak.
+//!
+//! Environment: `CLWE_BENCH_GRID=smoke` runs one tiny shape (what CI runs, through
+//! `cargo test --benches`); `CLWE_BENCH_SOFTWARE=1` also benchmarks software wgpu adapters
+//! (llvmpipe/lavapipe: correct but not a proxy for GPU speed). The backends used are written to
+//! `target/criterion/clwe-bench-backends.json` for the report.
+
+use std::time::Duration;
+
+use clwe_bench::backends::cpu::CpuEngine;
+use clwe_bench::backends::gpu::GpuEngine;
+use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer};
+use clwe_bench::experiments::bench_step::bench_config;
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+
+/// (d, k', B) shapes: the grid, or one tiny shape for smoke runs.
+fn grid() -> Vec<(usize, usize, usize)> {
+    if std::env::var("CLWE_BENCH_GRID").as_deref() == Ok("smoke") {
+        return vec![(16, 32, 256)];
+    }
+    let mut shapes = Vec::new();
+    for d in [64, 256, 1024] {
+        for k in [256, 1024, 4096] {
+            for b in [4096, 8192] {
+                shapes.push((d, k, b));
+            }
+        }
+    }
+    shapes
+}
+
+/// The CPU engine, and a wgpu engine when it is a hardware GPU (or software adapters are asked for).
+fn engines() -> Vec<Box<dyn Engine>> {
+    let mut engines: Vec<Box<dyn Engine>> = vec![Box::new(CpuEngine::new())];
+    let software = std::env::var("CLWE_BENCH_SOFTWARE").as_deref() == Ok("1");
+    match GpuEngine::new() {
+        Ok(gpu) if gpu.is_hardware() || software => engines.push(Box::new(gpu)),
+        Ok(gpu) => eprintln!("skipping software adapter {} (set CLWE_BENCH_SOFTWARE=1)", gpu.info().adapter),
+        Err(e) => eprintln!("no wgpu engine: {e}"),
+    }
+    let infos: Vec<_> = engines.iter().map(|e| e.info()).collect();
+    let dir = std::path::Path::new("target/criterion");
+    if std::fs::create_dir_all(dir).is_ok() {
+        let _ = std::fs::write(dir.join("clwe-bench-backends.json"), serde_json::to_vec_pretty(&infos).unwrap());
+    }
+    engines
+}
+
+/// Times `iters` runs: (wall, device) measurements under each id the backend supports.
+fn ids(engine: &dyn Engine) -> Vec<(&'static str, fn(PhaseTiming) -> Option<Duration>)> {
+    if engine.info().backend == "cpu" {
+        vec![("cpu", |t| Some(t.wall))]
+    } else {
+        vec![("wgpu-device", |t| t.device), ("wgpu-wall", |t| Some(t.wall))]
+    }
+}
+
+fn bench_shape(c: &mut Criterion, engine: &dyn Engine, (d, k, b): (usize, usize, usize)) {
+    let shape = format!("d{d}_k{k}_B{b}");
+    let fresh = bench_config(d, k, b, false).expect("valid shape");
+    let fixed = bench_config(d, k, b, true).expect("valid shape");
+    let init = StudentParams::standard_init(d, k, 0, 0);
+    let cases: [(&str, Phase, &TrainConfig); 5] = [
+        ("generate", Phase::Generate, &fresh),
+        ("forward", Phase::Forward, &fresh),
+        ("backward", Phase::Backward, &fresh),
+        ("step-fresh", Phase::Step, &fresh),
+        ("step-fixed", Phase::Step, &fixed),
+    ];
+    for (group_name, phase, config) in cases {
+        let mut trainer = match engine.trainer(config, &init) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{group_name} {shape} on {}: skipped ({e})", engine.info().backend);
+                continue;
+            }
+        };
+        // One untimed step fills the batch, Z and g that the single phases work on.
+        trainer.steps(1).expect("warm-up step");
+        let mut group = c.benchmark_group(group_name);
+        group.sampling_mode(SamplingMode::Flat).sample_size(10).warm_up_time(Duration::from_secs(1));
+        group.throughput(Throughput::ElementsAndBytes {
+            elements: phase.work(config) as u64,
+            bytes: phase.bytes(config) as u64,
+        });
+        for (id, pick) in ids(engine) {
+            group.bench_function(BenchmarkId::new(id, &shape), |bench| {
+                bench.iter_custom(|iters| {
+                    let timing = trainer.run_phase(phase, iters).expect("phase runs");
+                    pick(timing).expect("device time requested only where measured")
+                })
+            });
+        }
+        group.finish();
+    }
+    evaluate(c, engine, &fresh, &init, &shape);
+}
+
+/// Held-out evaluation of B test samples (one forward product: 2·B·d·k' FLOPs).
+fn evaluate(c: &mut Criterion, engine: &dyn Engine, config: &TrainConfig, init: &StudentParams, shape: &str) {
+    let Ok(mut trainer) = engine.trainer(config, init) else { return };
+    let n = config.batch as u64;
+    let mut group = c.benchmark_group("evaluate");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10).warm_up_time(Duration::from_secs(1));
+    group.throughput(Throughput::ElementsAndBytes {
+        elements: Phase::Forward.work(config) as u64,
+        bytes: Phase::Forward.bytes(config) as u64,
+    });
+    let id = if engine.info().backend == "cpu" { "cpu" } else { "wgpu-wall" };
+    group.bench_function(BenchmarkId::new(id, shape), |bench| {
+        bench.iter_custom(|iters| {
+            let start = std::time::Instant::now();
+            for _ in 0..iters {
+                std::hint::black_box(trainer.evaluate(n, 0.25).expect("evaluation runs"));
+            }
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
+fn kernels(c: &mut Criterion) {
+    for engine in engines() {
+        for shape in grid() {
+            bench_shape(c, engine.as_ref(), shape);
+        }
+    }
+}
+
+criterion_group!(benches, kernels);
+criterion_main!(benches);
