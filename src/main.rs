@@ -270,7 +270,7 @@ fn bench_step(args: BenchStepArgs) -> Result<()> {
         select_engine(args.backend)?
     };
     let json = args.json;
-    run_bench_step(engine.as_ref(), &config, args.warmup, args.steps, args.repeats, |r| {
+    run_bench_step(engine.as_ref(), args.fused, &config, args.warmup, args.steps, args.repeats, |r| {
         if json {
             println!("{}", serde_json::to_string(r).expect("records serialise"));
         } else {

@@ -15,7 +15,8 @@ pub struct BenchStepRecord {
     /// What ran it.
     #[serde(flatten)]
     pub backend: BackendInfo,
-    /// `fresh` (new samples each step) or `fixed` (one batch reused).
+    /// `fresh` (new samples each step), `fresh-fused` (generated inside the product kernels,
+    /// wgpu), or `fixed` (one batch reused).
     pub variant: &'static str,
     /// Input dimension.
     pub d: usize,
@@ -65,9 +66,11 @@ pub fn bench_config(d: usize, k: usize, batch: usize, fixed: bool) -> Result<Tra
     })
 }
 
-/// Runs `warmup` untimed steps, then `repeats` timed runs of `steps` steps each.
+/// Runs `warmup` untimed steps, then `repeats` timed runs of `steps` steps each; `fused` marks
+/// an engine that generates samples inside its product kernels.
 pub fn bench_step(
     engine: &dyn Engine,
+    fused: bool,
     config: &TrainConfig,
     warmup: u64,
     steps: u64,
@@ -86,7 +89,11 @@ pub fn bench_step(
         let device_seconds = timing.device.map(|d| d.as_secs_f64());
         let record = BenchStepRecord {
             backend: backend.clone(),
-            variant: if matches!(config.data, DataSource::Fixed { .. }) { "fixed" } else { "fresh" },
+            variant: match (config.data, fused) {
+                (DataSource::Fixed { .. }, _) => "fixed",
+                (DataSource::Online, false) => "fresh",
+                (DataSource::Online, true) => "fresh-fused",
+            },
             d: config.d,
             k: config.width,
             batch: config.batch,
