@@ -12,6 +12,7 @@
 
 pub mod backends;
 pub mod experiments;
+pub mod learners;
 pub mod math;
 pub mod params;
 pub mod reporting;

@@ -11,9 +11,14 @@ use clwe_bench::backends::gpu::{GpuEngine, GpuOptions, list_adapters};
 use clwe_bench::backends::{BackendChoice, Engine, cpu::CpuEngine, select_engine};
 use clwe_bench::experiments::bench_step::{bench_config, bench_step as run_bench_step};
 use clwe_bench::experiments::construction;
+use clwe_bench::experiments::runs::{RunSpec, run_one};
+use clwe_bench::learners::lll::{AttackMode, attack, attack_lattice, default_precision};
+use clwe_bench::learners::{Budget, LearnerOptions};
+use clwe_bench::math::lll::{LatticeError, format_fplll, parse_fplll};
 use clwe_bench::math::target::WidthRule;
 use clwe_bench::params::ensure;
 use clwe_bench::params::{NoiseModel, ParamError, Problem};
+use clwe_bench::reporting::atomic::write_file_atomically;
 use clwe_bench::sampling::export::{ExportError, validate_rows, write_samples};
 use clwe_bench::sampling::{Distribution, Sampler, Split};
 
@@ -39,6 +44,129 @@ enum Command {
     Info(InfoArgs),
     /// Time training steps of one configuration: steps/s and GFLOP/s (4·B·d·k' per step).
     BenchStep(BenchStepArgs),
+    /// Run one learner on one instance and judge it (SPEC §8).
+    Run(RunArgs),
+    /// LLL-reduce a basis in fplll's text format.
+    LllReduce(LllReduceArgs),
+    /// Write the lattice attack's basis for one instance (fplll format), or run the attack.
+    Lattice(LatticeArgs),
+}
+
+#[derive(Args)]
+struct LatticeArgs {
+    /// clwe (dimension d+2), triangle (2d+2) or hclwe (d+1, noiseless hCLWE).
+    #[arg(long, value_enum)]
+    mode: AttackMode,
+    /// Input dimension d.
+    #[arg(long)]
+    d: usize,
+    /// Frequency γ, lattice convention [default: 2√d].
+    #[arg(long, allow_negative_numbers = true)]
+    gamma: Option<f64>,
+    /// CLWE/hCLWE noise β [default: 0, noiseless].
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    beta: f64,
+    /// Label noise σ (triangle mode) [default: 0, noiseless].
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    sigma: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Precision N in bits [default: automatic].
+    #[arg(long)]
+    precision_bits: Option<u32>,
+    /// Write the unreduced basis here (fplll format) instead of running the attack.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the attack report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// trivial, oracle, sgd, adam, sgd-warm (warm-started at the true network), ridge, rf-ridge, lll.
+    #[arg(long)]
+    learner: String,
+    /// Input dimension d.
+    #[arg(long)]
+    d: usize,
+    /// Frequency γ, lattice convention [default: 2√d].
+    #[arg(long, allow_negative_numbers = true)]
+    gamma: Option<f64>,
+    /// CLWE noise β, lattice convention [default: 1/d].
+    #[arg(long, allow_negative_numbers = true)]
+    beta: Option<f64>,
+    /// Label-noise standard deviation σ [default: 1/d].
+    #[arg(long, allow_negative_numbers = true)]
+    sigma: Option<f64>,
+    /// Label-noise distribution.
+    #[arg(long, value_enum, default_value = "gaussian")]
+    noise: NoiseModel,
+    /// Run seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Instance number (fresh secret and data).
+    #[arg(long, default_value_t = 0)]
+    instance: u32,
+    /// Labels independent of x (the planted null).
+    #[arg(long)]
+    null: bool,
+    /// Backend of the students.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendChoice,
+    /// Optimisation steps.
+    #[arg(long, default_value_t = 2000)]
+    budget_steps: u64,
+    /// Wall-clock limit in seconds (the run is recorded as timeout when it is hit).
+    #[arg(long)]
+    budget_seconds: Option<f64>,
+    /// Training-set size (fixed-data learners, the trivial mean).
+    #[arg(long, default_value_t = 10_000)]
+    train_size: u64,
+    /// Held-out test samples.
+    #[arg(long, default_value_t = 100_000)]
+    n_test: u64,
+    /// Student width k'.
+    #[arg(long, default_value_t = 256)]
+    width: usize,
+    /// Student batch size.
+    #[arg(long, default_value_t = 1024)]
+    batch: usize,
+    /// SGD learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    lr: f32,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    adam_lr: f32,
+    /// Students train on a fixed set of --train-size samples.
+    #[arg(long)]
+    fixed_data: bool,
+    /// Random features of rf-ridge.
+    #[arg(long, default_value_t = 512)]
+    features: usize,
+    /// Ridge penalty λ.
+    #[arg(long, default_value_t = 1e-3)]
+    lambda: f64,
+    /// Precision N of lll in bits [default: automatic].
+    #[arg(long)]
+    precision_bits: Option<u32>,
+    /// Print the full record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct LllReduceArgs {
+    /// Input basis (fplll format: [[a b c]\n[d e f]]).
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// Output file for the reduced basis (same format).
+    #[arg(long)]
+    out: PathBuf,
+    /// Lovász parameter δ ∈ (0.25, 1].
+    #[arg(long, default_value_t = 0.99)]
+    delta: f64,
 }
 
 #[derive(Args)]
@@ -179,6 +307,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Construction(args) => construction(args),
         Command::Info(args) => info(args),
         Command::BenchStep(args) => bench_step(args),
+        Command::Run(args) => run_learner(args),
+        Command::LllReduce(args) => lll_reduce(args),
+        Command::Lattice(args) => lattice(args),
     }
 }
 
@@ -281,5 +412,137 @@ fn bench_step(args: BenchStepArgs) -> Result<()> {
             );
         }
     })?;
+    Ok(())
+}
+
+fn run_learner(args: RunArgs) -> Result<()> {
+    let spec = RunSpec {
+        learner: args.learner,
+        d: args.d,
+        gamma: args.gamma,
+        beta: args.beta,
+        sigma: args.sigma,
+        noise: args.noise,
+        seed: args.seed,
+        instance: args.instance,
+        null: args.null,
+        budget: Budget {
+            steps: args.budget_steps,
+            seconds: args.budget_seconds,
+            train_samples: args.train_size,
+            n_test: args.n_test,
+        },
+        options: LearnerOptions {
+            width: args.width,
+            batch: args.batch,
+            lr: args.lr,
+            adam_lr: args.adam_lr,
+            fixed_data: args.fixed_data,
+            features: args.features,
+            lambda: args.lambda,
+            precision_bits: args.precision_bits,
+        },
+    };
+    spec.validate()?;
+    let engine = select_engine(args.backend)?;
+    let (record, j, eval) = run_one(&spec, engine.as_ref())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&record)?);
+    } else {
+        println!(
+            "{} on d={} γ={:.3} (γ_s={:.3}) β={:.3e} σ={:.3e}{}: {:?}\n  Δ = {:.3e} (99% lower bound {:.3e}, ε = {:.3e}), r = {:.3}, MSE {:.4e} vs trivial {:.4e}, n_test = {}\n  samples {}, steps {}, wall {:.2} s{}{}  [{} {}]",
+            record.spec.learner,
+            record.spec.d,
+            record.gamma,
+            record.gamma_s,
+            record.beta,
+            record.sigma,
+            if record.spec.null { " (null)" } else { "" },
+            j.verdict,
+            j.delta,
+            j.delta_lower99,
+            j.epsilon,
+            j.r,
+            eval.mse_student,
+            eval.mse_trivial,
+            eval.n,
+            record.samples,
+            record.steps,
+            record.wall_s,
+            record.device_s.map_or(String::new(), |s| format!(", device {s:.2} s")),
+            record.cosine.map_or(String::new(), |c| format!(", |cos(ŵ, w)| = {c:.12}")),
+            record.backend.backend,
+            record.backend.adapter,
+        );
+    }
+    Ok(())
+}
+
+fn lll_reduce(args: LllReduceArgs) -> Result<()> {
+    let text =
+        std::fs::read_to_string(&args.input).with_context(|| format!("cannot read --in {}", args.input.display()))?;
+    let mut basis = parse_fplll(&text).map_err(|e| ParamError {
+        name: "--in".into(),
+        value: args.input.display().to_string(),
+        expected: e.to_string(),
+    })?;
+    let start = std::time::Instant::now();
+    let stats = clwe_bench::math::lll::lll_reduce(&mut basis, args.delta).map_err(|e| match e {
+        LatticeError::Delta(_) => anyhow::Error::new(ParamError {
+            name: "--delta".into(),
+            value: args.delta.to_string(),
+            expected: "a number in (0.25, 1]".into(),
+        }),
+        other => anyhow::Error::new(other),
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    write_file_atomically(&args.out, format_fplll(&basis).as_bytes())
+        .with_context(|| format!("cannot write --out {}", args.out.display()))?;
+    eprintln!(
+        "reduced {}×{} basis in {:.3} s ({} swaps, {} size reductions); first vector norm² = {}",
+        basis.len(),
+        basis.first().map_or(0, Vec::len),
+        seconds,
+        stats.swaps,
+        stats.size_reductions,
+        basis.first().map(|r| clwe_bench::math::lll::norm_squared(r).to_string()).unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn lattice(args: LatticeArgs) -> Result<()> {
+    let problem = Problem::new(args.d, args.gamma, Some(args.beta), Some(args.sigma), NoiseModel::Gaussian, args.seed)?;
+    let bits = args.precision_bits.unwrap_or_else(|| default_precision(args.mode, args.d, problem.gamma));
+    if let Some(out) = &args.out {
+        let lattice = attack_lattice(args.mode, &problem, 0, bits)?;
+        write_file_atomically(out, format_fplll(&lattice.basis).as_bytes())
+            .with_context(|| format!("cannot write --out {}", out.display()))?;
+        eprintln!(
+            "wrote the {:?} lattice (dimension {}, N = {bits}) to {}",
+            args.mode,
+            lattice.basis.len(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let report = attack(args.mode, &problem, 0, bits)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{:?} d={} dimension {} N={}: found {}, verified {}, |cos| = {:.15}, frequency {:.9}, log2‖b1‖ = {:.2}, LLL {:.3} s ({} swaps)",
+            report.mode,
+            report.d,
+            report.dimension,
+            report.precision_bits,
+            report.found,
+            report.verified,
+            report.cosine,
+            report.frequency,
+            report.first_vector_log2_norm,
+            report.lll_seconds,
+            report.lll.swaps
+        );
+    }
     Ok(())
 }

@@ -200,7 +200,7 @@ impl EvalSums {
 }
 
 /// What ran the work: recorded with every result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BackendInfo {
     /// `cpu` or `wgpu`.
     pub backend: String,

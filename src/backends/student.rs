@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::math::philox::uniform_f32;
+use crate::math::target::CappedTriangle;
 use crate::sampling::streams::{Role, Stream};
 
 /// Block of the student-init stream holding neuron j's bias (word 0) and output weight (word 1).
@@ -48,6 +49,19 @@ impl StudentParams {
             a[j] = symmetric(words[1], out_bound);
         }
         Self { d, v, b, a, c: 0.0 }
+    }
+
+    /// The exact capped triangle network f_NN in direction `w` at frequency `gamma_s` (width
+    /// 4M + 1): every hidden weight γ_s·w, biases M − j/2, output weights c_j, c = 0.
+    pub fn capped_triangle(w: &[f32], gamma_s: f32, cap: CappedTriangle) -> Self {
+        let k = cap.width();
+        Self {
+            d: w.len(),
+            v: (0..k).flat_map(|_| w.iter().map(move |wi| gamma_s * wi)).collect(),
+            b: (0..k).map(|j| cap.hidden_bias(j) as f32).collect(),
+            a: (0..k).map(|j| cap.output_weight(j) as f32).collect(),
+            c: 0.0,
+        }
     }
 
     /// h(x) in f64 (reference evaluation).

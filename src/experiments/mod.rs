@@ -2,3 +2,4 @@
 
 pub mod bench_step;
 pub mod construction;
+pub mod runs;

@@ -2,6 +2,7 @@
 //! triangle-wave target with its exact ReLU construction.
 
 pub mod fastmath;
+pub mod lll;
 pub mod normal;
 pub mod philox;
 pub mod target;

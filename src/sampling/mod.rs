@@ -165,6 +165,11 @@ impl Sampler {
         }
     }
 
+    /// The planted null's noise-free label φ(U) of sample `index`.
+    pub fn null_phase_label(&self, index: u64) -> f64 {
+        triangle_wave(self.phase(index))
+    }
+
     /// A uniform in [0, 1) from the phase slot.
     fn phase(&self, index: u64) -> f64 {
         1.0 - self.scalars.scalar_uniforms(index, Scalar::Phase)[0]

@@ -487,13 +487,7 @@ mod tests {
             seed: 1,
             instance: 0,
         };
-        let exact = StudentParams {
-            d,
-            v: (0..k).flat_map(|_| w.iter().map(|wi| gamma_s * wi)).collect(),
-            b: (0..k).map(|j| net.hidden_bias(j) as f32).collect(),
-            a: (0..k).map(|j| net.output_weight(j) as f32).collect(),
-            c: 0.0,
-        };
+        let exact = StudentParams::capped_triangle(&w, gamma_s, net);
         let config = TrainConfig {
             d,
             width: k,

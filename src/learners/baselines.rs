@@ -1,0 +1,160 @@
+//! Learners that need no training loop: the trivial predictor, the oracle, ridge regression on
+//! x, and ridge on random ReLU features (correlation-based baselines).
+
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::{Fit, Instance, Learner, LearnerError, RunContext, evaluate_predictor};
+use crate::math::philox::uniform_f64;
+use crate::math::target::dot;
+use crate::sampling::Split;
+use crate::sampling::streams::{Role, Stream};
+
+/// Predicts the training-label mean: the weak-learning reference (Δ = 0 by construction).
+pub struct Trivial;
+
+impl Learner for Trivial {
+    fn name(&self) -> String {
+        "trivial".into()
+    }
+
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+        let trivial = ctx.trivial;
+        let eval = evaluate_predictor(inst, ctx, |_| trivial);
+        Ok(Fit { eval, samples: ctx.budget.train_samples, ..Fit::default() })
+    }
+}
+
+/// Knows w: predicts f_NN(x) exactly.
+pub struct Oracle;
+
+impl Learner for Oracle {
+    fn name(&self) -> String {
+        "oracle".into()
+    }
+
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+        let gamma_s = inst.problem.gamma_s();
+        let eval = evaluate_predictor(inst, ctx, |x| inst.cap.eval_closed_form(gamma_s * dot(&inst.secret, x)));
+        Ok(Fit { eval, cosine: Some(1.0), ..Fit::default() })
+    }
+}
+
+/// The first m training samples as (features, labels), features computed by `features`.
+fn design(
+    inst: &Instance,
+    ctx: &RunContext<'_>,
+    width: usize,
+    features: impl Fn(&[f64], &mut [f64]) + Sync,
+) -> (DMatrix<f64>, DVector<f64>) {
+    let d = inst.problem.d;
+    let m = ctx.budget.train_samples as usize;
+    let train = inst.sampler(Split::Train, ctx.rule);
+    let rows: Vec<(Vec<f64>, f64)> = (0..m)
+        .into_par_iter()
+        .map(|i| {
+            let mut row = vec![0.0; train.row_len()];
+            train.fill_row(i as u64, &mut row);
+            let mut phi = vec![0.0; width];
+            features(&row[..d], &mut phi);
+            (phi, row[d])
+        })
+        .collect();
+    let x = DMatrix::from_fn(m, width, |i, j| rows[i].0[j]);
+    let y = DVector::from_fn(m, |i, _| rows[i].1);
+    (x, y)
+}
+
+/// Solves min (1/m)‖Xθ − y‖² + λ‖θ‖² (the last column, the intercept, unpenalised).
+fn ridge_solve(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64) -> Result<DVector<f64>, LearnerError> {
+    let m = x.nrows() as f64;
+    let mut gram = x.transpose() * x / m;
+    let n = gram.nrows();
+    for j in 0..n - 1 {
+        gram[(j, j)] += lambda;
+    }
+    let rhs = x.transpose() * y / m;
+    gram.cholesky()
+        .map(|c| c.solve(&rhs))
+        .ok_or_else(|| LearnerError::Lattice("ridge normal equations are not positive definite".into()))
+}
+
+/// Ridge regression on [x, 1].
+pub struct Ridge {
+    /// Penalty λ on the weights (per-sample normalised loss).
+    pub lambda: f64,
+}
+
+impl Learner for Ridge {
+    fn name(&self) -> String {
+        "ridge".into()
+    }
+
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+        let d = inst.problem.d;
+        let (x, y) = design(inst, ctx, d + 1, |x, phi| {
+            phi[..d].copy_from_slice(x);
+            phi[d] = 1.0;
+        });
+        let theta = ridge_solve(&x, &y, self.lambda)?;
+        let weights: Vec<f64> = theta.iter().take(d).copied().collect();
+        let norm = dot(&weights, &weights).sqrt();
+        let eval = evaluate_predictor(inst, ctx, |x| dot(&weights, x) + theta[d]);
+        Ok(Fit {
+            eval,
+            samples: ctx.budget.train_samples,
+            cosine: (norm > 0.0).then(|| dot(&weights, &inst.secret).abs() / norm),
+            details: json!({ "lambda": self.lambda }),
+            ..Fit::default()
+        })
+    }
+}
+
+/// Ridge on D random ReLU features ReLU(⟨v_j, x⟩ + b_j), v_j ~ N(0, I_d), b_j ~ U[−2√d, 2√d],
+/// drawn from the student-init stream at sample indices 2⁴⁰ + j (disjoint from students').
+pub struct RandomFeatures {
+    /// Number of features D.
+    pub features: usize,
+    /// Penalty λ.
+    pub lambda: f64,
+}
+
+impl Learner for RandomFeatures {
+    fn name(&self) -> String {
+        "rf-ridge".into()
+    }
+
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+        let d = inst.problem.d;
+        let stream = Stream::new(inst.problem.seed, inst.instance, Role::StudentInit);
+        let spread = 2.0 * (d as f64).sqrt();
+        let (v, b): (Vec<Vec<f64>>, Vec<f64>) = (0..self.features)
+            .map(|j| {
+                let mut vj = vec![0.0; d];
+                stream.normals_f64((1 << 40) + j as u64, &mut vj);
+                let u = uniform_f64(stream.words((1 << 40) + j as u64, u32::MAX)[0]);
+                (vj, spread * (2.0 * u - 1.0))
+            })
+            .unzip();
+        let features = |x: &[f64], phi: &mut [f64]| {
+            for (j, p) in phi[..v.len()].iter_mut().enumerate() {
+                *p = (dot(&v[j], x) + b[j]).max(0.0);
+            }
+            phi[v.len()] = 1.0;
+        };
+        let (x, y) = design(inst, ctx, self.features + 1, features);
+        let theta = ridge_solve(&x, &y, self.lambda)?;
+        let eval = evaluate_predictor(inst, ctx, |x| {
+            let mut phi = vec![0.0; self.features + 1];
+            features(x, &mut phi);
+            dot(&phi, theta.as_slice())
+        });
+        Ok(Fit {
+            eval,
+            samples: ctx.budget.train_samples,
+            details: json!({ "features": self.features, "lambda": self.lambda }),
+            ..Fit::default()
+        })
+    }
+}

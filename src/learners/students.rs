@@ -1,0 +1,95 @@
+//! Students trained by the compute engine (CPU or wgpu): SGD or Adam on a wide one-hidden-layer
+//! ReLU network, from the standard initialisation or warm-started at the true network (which
+//! must keep its zero error: a check of the optimiser and loss code).
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::{Fit, Instance, Learner, LearnerError, RunContext};
+use crate::backends::{DataSource, Optimizer, StudentParams, TrainConfig};
+
+/// Steps between checks of the wall-clock budget and of divergence.
+const CHECK_EVERY: u64 = 50;
+
+/// A student network trained with SGD or Adam.
+#[derive(Clone, Debug)]
+pub struct Student {
+    /// Width k' (ignored when warm-started: the teacher's width is used).
+    pub width: usize,
+    /// Batch size B.
+    pub batch: usize,
+    /// SGD or Adam.
+    pub optimizer: Optimizer,
+    /// Train on a fixed set of `train_samples` samples instead of fresh ones.
+    pub fixed_data: bool,
+    /// Start at the true network instead of the standard initialisation.
+    pub warm_start: bool,
+}
+
+impl Learner for Student {
+    fn name(&self) -> String {
+        let base = match self.optimizer {
+            Optimizer::Sgd { .. } => "sgd",
+            Optimizer::Adam { .. } => "adam",
+        };
+        if self.warm_start { format!("{base}-warm") } else { base.into() }
+    }
+
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+        let d = inst.problem.d;
+        let teacher = inst.teacher();
+        let init = if self.warm_start {
+            StudentParams::capped_triangle(&teacher.w, teacher.gamma_s, inst.cap)
+        } else {
+            StudentParams::standard_init(d, self.width, inst.problem.seed, inst.instance)
+        };
+        // At the true network the loss Hessian grows like d·k (output weights ±2 on 4M+1 active
+        // neurons), so a warm start scales SGD's step by 1/(d·k) to stay below 2/λ_max.
+        let optimizer = match (self.optimizer, self.warm_start) {
+            (Optimizer::Sgd { lr }, true) => Optimizer::Sgd { lr: lr / (d * init.width()) as f32 },
+            (other, _) => other,
+        };
+        let config = TrainConfig {
+            d,
+            width: init.width(),
+            batch: self.batch,
+            data: if self.fixed_data { DataSource::Fixed { m: ctx.budget.train_samples } } else { DataSource::Online },
+            optimizer,
+            teacher,
+        };
+        let mut trainer = ctx.engine.trainer(&config, &init)?;
+        let start = Instant::now();
+        let (mut device, mut diverged, mut timed_out) = (None::<f64>, false, false);
+        while trainer.steps_done() < ctx.budget.steps {
+            let n = (ctx.budget.steps - trainer.steps_done()).min(CHECK_EVERY);
+            let timing = trainer.timed_steps(n)?;
+            if let Some(t) = timing.device {
+                *device.get_or_insert(0.0) += t.as_secs_f64();
+            }
+            if !timing.loss.is_finite() {
+                diverged = true;
+                break;
+            }
+            if ctx.budget.seconds.is_some_and(|limit| start.elapsed().as_secs_f64() > limit) {
+                timed_out = trainer.steps_done() < ctx.budget.steps;
+                break;
+            }
+        }
+        let steps = trainer.steps_done();
+        let eval = trainer.evaluate(ctx.budget.n_test, ctx.trivial as f32)?;
+        Ok(Fit {
+            eval,
+            samples: if self.fixed_data { ctx.budget.train_samples } else { steps * self.batch as u64 },
+            steps,
+            device_s: device,
+            diverged,
+            timed_out,
+            details: json!({
+                "width": config.width, "batch": self.batch, "optimizer": config.optimizer,
+                "data": config.data, "warm_start": self.warm_start, "backend": ctx.engine.info(),
+            }),
+            ..Fit::default()
+        })
+    }
+}

@@ -1,0 +1,313 @@
+//! LLL basis reduction in exact integer arithmetic (the integral LLL of de Weger, as in Cohen,
+//! *A Course in Computational Algebraic Number Theory*, Algorithm 2.6.7): the Gram–Schmidt data
+//! are kept as the integers d_i (Gram determinants) and λ_ij = d_j·μ_ij, so there is no rounding
+//! anywhere and the result is the exact LLL-reduced basis for the rational δ given. Also reads
+//! and writes fplll's matrix text format (`[[a b c]\n[d e f]\n]`).
+
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_traits::{One, Signed, Zero};
+use serde::Serialize;
+
+/// A lattice basis: one row per basis vector.
+pub type Basis = Vec<Vec<BigInt>>;
+
+/// A failure of the reduction or of parsing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LatticeError {
+    /// The rows are linearly dependent (a Gram determinant vanished).
+    #[error("basis rows are linearly dependent (row {0})")]
+    Dependent(usize),
+    /// Rows of different lengths.
+    #[error("row {row} has {got} entries, expected {expected}")]
+    Ragged {
+        /// Offending row.
+        row: usize,
+        /// Its length.
+        got: usize,
+        /// The first row's length.
+        expected: usize,
+    },
+    /// Text that is not an fplll matrix.
+    #[error("not an fplll matrix: {0}")]
+    Parse(String),
+    /// δ outside (1/4, 1].
+    #[error("invalid --delta = {0}: expected a number in (0.25, 1]")]
+    Delta(f64),
+}
+
+/// Counters of one reduction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LllStats {
+    /// Size reductions applied.
+    pub size_reductions: u64,
+    /// Swaps (Lovász condition failures).
+    pub swaps: u64,
+}
+
+/// δ as an exact fraction num/den (den = 10⁶), checked to lie in (1/4, 1].
+fn delta_fraction(delta: f64) -> Result<(BigInt, BigInt), LatticeError> {
+    if !(delta > 0.25 && delta <= 1.0) {
+        return Err(LatticeError::Delta(delta));
+    }
+    let den = 1_000_000i64;
+    Ok((BigInt::from((delta * den as f64).round() as i64), BigInt::from(den)))
+}
+
+fn dot(a: &[BigInt], b: &[BigInt]) -> BigInt {
+    a.iter().zip(b).fold(BigInt::zero(), |acc, (x, y)| acc + x * y)
+}
+
+/// Nearest integer to n/d for d > 0 (ties up).
+fn round_div(n: &BigInt, d: &BigInt) -> BigInt {
+    (n * BigInt::from(2) + d).div_floor(&(d * BigInt::from(2)))
+}
+
+/// Reduces `basis` in place to an LLL-reduced basis with parameter `delta` ∈ (1/4, 1].
+pub fn lll_reduce(basis: &mut Basis, delta: f64) -> Result<LllStats, LatticeError> {
+    let (num, den) = delta_fraction(delta)?;
+    let n = basis.len();
+    if let Some(first) = basis.first() {
+        let expected = first.len();
+        if let Some((row, r)) = basis.iter().enumerate().find(|(_, r)| r.len() != expected) {
+            return Err(LatticeError::Ragged { row, got: r.len(), expected });
+        }
+    }
+    let mut stats = LllStats::default();
+    if n < 2 {
+        return Ok(stats);
+    }
+    // dd[i] = d_i (d_0 = 1); lam[k][j] = λ_kj for j < k (vectors 0-based).
+    let mut dd = vec![BigInt::one(); n + 1];
+    let mut lam = vec![vec![BigInt::zero(); n]; n];
+    dd[1] = dot(&basis[0], &basis[0]);
+    if dd[1].is_zero() {
+        return Err(LatticeError::Dependent(0));
+    }
+    let (mut k, mut k_max) = (1usize, 0usize);
+    while k < n {
+        if k > k_max {
+            k_max = k;
+            for j in 0..=k {
+                let mut u = dot(&basis[k], &basis[j]);
+                for i in 0..j {
+                    u = (&dd[i + 1] * u - &lam[k][i] * &lam[j][i]) / &dd[i];
+                }
+                if j < k {
+                    lam[k][j] = u;
+                } else if u.is_zero() {
+                    return Err(LatticeError::Dependent(k));
+                } else {
+                    dd[k + 1] = u;
+                }
+            }
+        }
+        size_reduce(basis, &mut lam, &dd, k, k - 1, &mut stats);
+        let lhs = &den * &dd[k + 1] * &dd[k - 1];
+        let rhs = &num * &dd[k] * &dd[k] - &den * &lam[k][k - 1] * &lam[k][k - 1];
+        if lhs < rhs {
+            swap(basis, &mut lam, &mut dd, k, k_max);
+            stats.swaps += 1;
+            k = (k - 1).max(1);
+        } else {
+            for l in (0..k - 1).rev() {
+                size_reduce(basis, &mut lam, &dd, k, l, &mut stats);
+            }
+            k += 1;
+        }
+    }
+    Ok(stats)
+}
+
+/// RED(k, l): makes |μ_kl| ≤ ½.
+fn size_reduce(basis: &mut Basis, lam: &mut [Vec<BigInt>], dd: &[BigInt], k: usize, l: usize, stats: &mut LllStats) {
+    let dl = &dd[l + 1];
+    if (&lam[k][l] * BigInt::from(2)).abs() <= *dl {
+        return;
+    }
+    let q = round_div(&lam[k][l], dl);
+    let (head, tail) = basis.split_at_mut(k);
+    for (bk, bl) in tail[0].iter_mut().zip(&head[l]) {
+        *bk -= &q * bl;
+    }
+    lam[k][l] -= &q * dl;
+    let (lam_head, lam_tail) = lam.split_at_mut(k);
+    for i in 0..l {
+        lam_tail[0][i] -= &q * &lam_head[l][i];
+    }
+    stats.size_reductions += 1;
+}
+
+/// SWAP(k): exchanges b_k and b_{k−1} and updates the Gram–Schmidt integers.
+fn swap(basis: &mut Basis, lam: &mut [Vec<BigInt>], dd: &mut [BigInt], k: usize, k_max: usize) {
+    basis.swap(k, k - 1);
+    for j in 0..k - 1 {
+        let t = std::mem::take(&mut lam[k][j]);
+        lam[k][j] = std::mem::replace(&mut lam[k - 1][j], t);
+    }
+    let l = lam[k][k - 1].clone();
+    let b = (&dd[k - 1] * &dd[k + 1] + &l * &l) / &dd[k];
+    for row in lam.iter_mut().take(k_max + 1).skip(k + 1) {
+        let t = row[k].clone();
+        row[k] = (&dd[k + 1] * &row[k - 1] - &l * &t) / &dd[k];
+        row[k - 1] = (&b * &t + &l * &row[k]) / &dd[k + 1];
+    }
+    dd[k] = b;
+}
+
+/// Parses fplll's matrix format: rows in brackets, integers separated by whitespace.
+pub fn parse_fplll(text: &str) -> Result<Basis, LatticeError> {
+    let body = text.trim();
+    let inner = body
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .ok_or_else(|| LatticeError::Parse("expected the matrix to be enclosed in [ ]".into()))?;
+    let mut rows = Vec::new();
+    for chunk in inner.split(']') {
+        let chunk = chunk.trim();
+        if chunk.is_empty() {
+            continue;
+        }
+        let entries = chunk
+            .strip_prefix('[')
+            .ok_or_else(|| LatticeError::Parse(format!("row {} does not start with [", rows.len())))?;
+        let row: Result<Vec<BigInt>, _> = entries
+            .split_whitespace()
+            .map(|t| t.parse::<BigInt>().map_err(|_| LatticeError::Parse(format!("'{t}' is not an integer"))))
+            .collect();
+        rows.push(row?);
+    }
+    if rows.is_empty() {
+        return Err(LatticeError::Parse("no rows".into()));
+    }
+    Ok(rows)
+}
+
+/// Formats a basis in fplll's matrix format.
+pub fn format_fplll(basis: &Basis) -> String {
+    let mut out = String::from("[");
+    for row in basis {
+        out.push('[');
+        out.push_str(&row.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "));
+        out.push_str("]\n");
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// Squared Euclidean norm of a row.
+pub fn norm_squared(row: &[BigInt]) -> BigInt {
+    dot(row, row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_rational::BigRational;
+
+    fn basis(rows: &[&[i64]]) -> Basis {
+        rows.iter().map(|r| r.iter().map(|&v| BigInt::from(v)).collect()).collect()
+    }
+
+    /// Checks size reduction |μ_ij| ≤ ½ and the Lovász condition with exact rationals.
+    fn is_lll_reduced(b: &Basis, delta: f64) -> bool {
+        let n = b.len();
+        let q = |v: &BigInt| BigRational::from_integer(v.clone());
+        let mut star: Vec<Vec<BigRational>> = Vec::new();
+        let mut mu = vec![vec![BigRational::zero(); n]; n];
+        let rdot =
+            |a: &[BigRational], c: &[BigRational]| a.iter().zip(c).fold(BigRational::zero(), |s, (x, y)| s + x * y);
+        for i in 0..n {
+            let mut v: Vec<BigRational> = b[i].iter().map(q).collect();
+            for j in 0..i {
+                let bi: Vec<BigRational> = b[i].iter().map(q).collect();
+                mu[i][j] = rdot(&bi, &star[j]) / rdot(&star[j], &star[j]);
+                for (x, s) in v.iter_mut().zip(&star[j]) {
+                    *x -= &mu[i][j] * s;
+                }
+            }
+            star.push(v);
+        }
+        let half = BigRational::new(1.into(), 2.into());
+        let dl = BigRational::new(BigInt::from((delta * 1e6).round() as i64), BigInt::from(1_000_000));
+        (0..n).all(|i| (0..i).all(|j| mu[i][j].abs() <= half))
+            && (1..n).all(|k| {
+                let lhs = &dl * rdot(&star[k - 1], &star[k - 1]);
+                let rhs = rdot(&star[k], &star[k]) + &mu[k][k - 1] * &mu[k][k - 1] * rdot(&star[k - 1], &star[k - 1]);
+                lhs <= rhs
+            })
+    }
+
+    #[test]
+    fn reduces_a_classic_example_to_the_known_basis() {
+        // Cohen's example / Wikipedia: b1 = (1,1,1), b2 = (−1,0,2), b3 = (3,5,6) → (0,1,0), (1,0,1), (−1,0,2).
+        let mut b = basis(&[&[1, 1, 1], &[-1, 0, 2], &[3, 5, 6]]);
+        lll_reduce(&mut b, 0.75).unwrap();
+        assert_eq!(b, basis(&[&[0, 1, 0], &[1, 0, 1], &[-1, 0, 2]]));
+    }
+
+    #[test]
+    fn output_is_reduced_and_spans_the_same_lattice() {
+        // A knapsack-style basis: identity plus a column of large integers.
+        let weights = [982_451_653i64, 57_885_161, 373_587_883, 2_147_483_647, 899_809_343, 15_485_863];
+        let mut b: Basis = weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                (0..weights.len()).map(|j| BigInt::from(i64::from(i == j))).chain([BigInt::from(*w)]).collect()
+            })
+            .collect();
+        let stats = lll_reduce(&mut b, 0.99).unwrap();
+        assert!(stats.swaps > 0);
+        assert!(is_lll_reduced(&b, 0.99));
+        // For B = [I | w], the reduced basis is U·B: its first block is U. Same lattice iff U is
+        // unimodular and the last column is U·w.
+        let n = weights.len();
+        let u: Vec<Vec<BigRational>> =
+            b.iter().map(|r| r[..n].iter().map(|v| BigRational::from_integer(v.clone())).collect()).collect();
+        assert_eq!(determinant(u).abs(), BigRational::one());
+        for row in &b {
+            let uw = row[..n].iter().zip(&weights).fold(BigInt::zero(), |s, (u, w)| s + u * BigInt::from(*w));
+            assert_eq!(row[n], uw);
+        }
+        assert!(b.iter().map(|r| norm_squared(r)).min().unwrap() < BigInt::from(weights[1]));
+    }
+
+    fn determinant(mut m: Vec<Vec<BigRational>>) -> BigRational {
+        let n = m.len();
+        let mut det = BigRational::one();
+        for c in 0..n {
+            let Some(p) = (c..n).find(|&r| !m[r][c].is_zero()) else { return BigRational::zero() };
+            if p != c {
+                m.swap(p, c);
+                det = -det;
+            }
+            det *= m[c][c].clone();
+            for r in c + 1..n {
+                let f = &m[r][c] / &m[c][c];
+                for k in c..n {
+                    let t = &f * &m[c][k];
+                    m[r][k] -= t;
+                }
+            }
+        }
+        det
+    }
+
+    #[test]
+    fn fplll_format_round_trips() {
+        let b = basis(&[&[1, -2, 3], &[40, 5, -6]]);
+        let text = format_fplll(&b);
+        assert_eq!(text, "[[1 -2 3]\n[40 5 -6]\n]\n");
+        assert_eq!(parse_fplll(&text).unwrap(), b);
+        assert_eq!(parse_fplll("[[1 2]\n[3 4]]").unwrap(), basis(&[&[1, 2], &[3, 4]]));
+        assert!(parse_fplll("[[1 x]]").is_err());
+    }
+
+    #[test]
+    fn bad_input_is_rejected() {
+        assert_eq!(lll_reduce(&mut basis(&[&[1, 2], &[2, 4]]), 0.99), Err(LatticeError::Dependent(1)));
+        assert!(matches!(lll_reduce(&mut basis(&[&[1, 2], &[3]]), 0.99), Err(LatticeError::Ragged { .. })));
+        assert_eq!(lll_reduce(&mut basis(&[&[1]]), 0.2), Err(LatticeError::Delta(0.2)));
+    }
+}
