@@ -27,7 +27,7 @@ struct Dims {
     trivial: f32,       // the trivial predictor's constant (evaluation)
     n_tiles: u32,       // column tiles of the forward product (partial outputs per row)
     batch_mod_m: u32,   // B mod m (fixed data)
-    _pad: u32,
+    phase_noise: f32,   // β_s of CLWE-derived labels: ℓ = φ(γ_s⟨w,x⟩ + e) + ξ (0: planted)
 }
 
 // Advanced once per step by `advance` (shaders/output.wgsl).

@@ -112,6 +112,9 @@ struct RunArgs {
     /// Labels independent of x (the planted null).
     #[arg(long)]
     null: bool,
+    /// Train on CLWE-derived samples (SPEC §6: ℓ = φ(z) + ξ with the CLWE error β inside φ).
+    #[arg(long)]
+    clwe_derived: bool,
     /// Backend of the students.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendChoice,
@@ -426,6 +429,7 @@ fn run_learner(args: RunArgs) -> Result<()> {
         seed: args.seed,
         instance: args.instance,
         null: args.null,
+        clwe_derived: args.clwe_derived,
         budget: Budget {
             steps: args.budget_steps,
             seconds: args.budget_seconds,
@@ -514,7 +518,7 @@ fn lattice(args: LatticeArgs) -> Result<()> {
     let problem = Problem::new(args.d, args.gamma, Some(args.beta), Some(args.sigma), NoiseModel::Gaussian, args.seed)?;
     let bits = args.precision_bits.unwrap_or_else(|| default_precision(args.mode, args.d, problem.gamma));
     if let Some(out) = &args.out {
-        let lattice = attack_lattice(args.mode, &problem, 0, bits)?;
+        let lattice = attack_lattice(args.mode, &problem, 0, false, bits)?;
         write_file_atomically(out, format_fplll(&lattice.basis).as_bytes())
             .with_context(|| format!("cannot write --out {}", out.display()))?;
         eprintln!(
@@ -525,7 +529,7 @@ fn lattice(args: LatticeArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let report = attack(args.mode, &problem, 0, bits)?;
+    let report = attack(args.mode, &problem, 0, false, bits)?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

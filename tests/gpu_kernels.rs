@@ -139,7 +139,7 @@ fn gaussian_batches_match_the_cpu_generator() {
     }
 }
 
-fn teacher(d: usize, noise: NoiseModel, null: bool) -> Teacher {
+fn teacher(d: usize, noise: NoiseModel, null: bool, phase_noise: f32) -> Teacher {
     Teacher {
         w: secret_direction(4, 0, d).iter().map(|&v| v as f32).collect(),
         gamma_s: 2.0 * (d as f32).sqrt() / std::f32::consts::TAU.sqrt(),
@@ -147,6 +147,7 @@ fn teacher(d: usize, noise: NoiseModel, null: bool) -> Teacher {
         sigma: 0.1,
         noise,
         null,
+        phase_noise,
         seed: 4,
         instance: 0,
     }
@@ -154,10 +155,13 @@ fn teacher(d: usize, noise: NoiseModel, null: bool) -> Teacher {
 
 #[test]
 fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
-    for (d, noise, null) in
-        [(3, NoiseModel::Gaussian, false), (17, NoiseModel::Uniform, false), (8, NoiseModel::Laplace, true)]
-    {
-        let t = teacher(d, noise, null);
+    for (d, noise, null, phase_noise) in [
+        (3, NoiseModel::Gaussian, false, 0.0),
+        (17, NoiseModel::Uniform, false, 0.0),
+        (8, NoiseModel::Laplace, true, 0.0),
+        (5, NoiseModel::Gaussian, false, 0.05),
+    ] {
+        let t = teacher(d, noise, null, phase_noise);
         let rows = 300u32;
         let inputs = Stream::new(t.seed, 0, Role::TrainInputs);
         let scalars = Stream::new(t.seed, 0, Role::TrainScalars);
@@ -179,6 +183,7 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
                 sigma: t.sigma,
                 noise: noise as u32,
                 null_labels: u32::from(null),
+                phase_noise,
                 ..Dims::default()
             };
             let words = |s| match s {
@@ -201,7 +206,7 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
 }
 
 fn config(d: usize, width: usize, batch: usize, data: DataSource, optimizer: Optimizer) -> TrainConfig {
-    TrainConfig { d, width, batch, data, optimizer, teacher: teacher(d, NoiseModel::Gaussian, false) }
+    TrainConfig { d, width, batch, data, optimizer, teacher: teacher(d, NoiseModel::Gaussian, false, 0.0) }
 }
 
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {

@@ -90,6 +90,9 @@ pub struct Teacher {
     pub noise: NoiseModel,
     /// Labels independent of x (the planted null).
     pub null: bool,
+    /// Standard deviation β_s of the CLWE error inside φ for CLWE-derived labels
+    /// (ℓ = φ(γ_s⟨w,x⟩ + e) + ξ, uncapped); 0 for the planted problem.
+    pub phase_noise: f32,
     /// Run seed (Philox key).
     pub seed: u64,
     /// Instance number (counter word 3).

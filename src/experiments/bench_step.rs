@@ -60,6 +60,7 @@ pub fn bench_config(d: usize, k: usize, batch: usize, fixed: bool) -> Result<Tra
             sigma: problem.sigma as f32,
             noise: NoiseModel::Gaussian,
             null: false,
+            phase_noise: 0.0,
             seed: 0,
             instance: 0,
         },

@@ -9,6 +9,7 @@ use crate::backends::{BackendInfo, Engine, Evaluation};
 use crate::learners::{Budget, Fit, Instance, Judgement, LearnerError, LearnerOptions, RunContext, by_name, judge};
 use crate::math::target::WidthRule;
 use crate::params::{NoiseModel, ParamError, Problem, ensure};
+use crate::sampling::Distribution;
 
 /// Everything that defines a run (the grid point of a sweep).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,9 @@ pub struct RunSpec {
     pub instance: u32,
     /// Labels independent of x (the planted null).
     pub null: bool,
+    /// Train on CLWE-derived samples (SPEC §6: ℓ = φ(z) + ξ) instead of the planted problem.
+    #[serde(default)]
+    pub clwe_derived: bool,
     /// Budget and evaluation sizes.
     pub budget: Budget,
     /// Learner hyper-parameters.
@@ -125,7 +129,12 @@ pub fn run_one(spec: &RunSpec, engine: &dyn Engine) -> Result<(RunRecord, Judgem
     spec.validate()?;
     let problem = spec.problem()?;
     let rule = spec.width_rule();
-    let inst = Instance::new(&problem, spec.instance, spec.null, rule);
+    let kind = match (spec.null, spec.clwe_derived) {
+        (true, _) => Distribution::PlantedNull,
+        (false, true) => Distribution::ClweDerived,
+        (false, false) => Distribution::Planted,
+    };
+    let inst = Instance::new(&problem, spec.instance, kind, rule);
     let learner = by_name(&spec.learner, &spec.options)?;
     let start = Instant::now();
     let trivial = RunContext::trivial_constant(&inst, &spec.budget, rule);

@@ -129,7 +129,7 @@ struct Samples {
     labels: Vec<BigInt>,
 }
 
-fn draw(mode: AttackMode, problem: &Problem, instance: u32, first: u64, n: u64, p: u32) -> Samples {
+fn draw(mode: AttackMode, problem: &Problem, instance: u32, clwe_derived: bool, first: u64, n: u64, p: u32) -> Samples {
     let d = problem.d;
     let w = secret_fixed(problem, instance, p);
     let inputs_stream = Stream::new(problem.seed, instance, Role::TrainInputs);
@@ -152,7 +152,10 @@ fn draw(mode: AttackMode, problem: &Problem, instance: u32, first: u64, n: u64, 
                 (mul_fixed(&fixed(problem.gamma, p), &inner, p) + fixed(e, p)).mod_floor(&one)
             }
             AttackMode::Triangle => {
-                let t = mul_fixed(&fixed(problem.gamma_s(), p), &inner, p);
+                let mut t = mul_fixed(&fixed(problem.gamma_s(), p), &inner, p);
+                if clwe_derived {
+                    t += fixed(problem.beta_s() * scalars.scalar_normal(i, Scalar::ClweError), p);
+                }
                 let half: BigInt = &one >> 1u32;
                 let nearest: BigInt = Integer::div_floor(&(&t + &half), &one) * &one;
                 (t - nearest).abs() + fixed(label_noise(problem, &scalars, i), p)
@@ -260,11 +263,12 @@ pub fn attack_lattice(
     mode: AttackMode,
     problem: &Problem,
     instance: u32,
+    clwe_derived: bool,
     n_bits: u32,
 ) -> Result<AttackLattice, LearnerError> {
     let d = problem.d;
     let p = n_bits + 128;
-    let samples = draw(mode, problem, instance, 0, d as u64 + 1, p);
+    let samples = draw(mode, problem, instance, clwe_derived, 0, d as u64 + 1, p);
     let u = null_vector(&samples.exact_inputs)?;
     let label = |i: usize| BigRational::new(samples.labels[i].clone(), BigInt::one() << p);
     let reals: Vec<BigRational> = match mode {
@@ -281,9 +285,15 @@ pub fn attack_lattice(
 }
 
 /// Runs the attack of `mode` on instance `instance` of `problem` with precision N bits.
-pub fn attack(mode: AttackMode, problem: &Problem, instance: u32, n_bits: u32) -> Result<AttackReport, LearnerError> {
+pub fn attack(
+    mode: AttackMode,
+    problem: &Problem,
+    instance: u32,
+    clwe_derived: bool,
+    n_bits: u32,
+) -> Result<AttackReport, LearnerError> {
     let d = problem.d;
-    let AttackLattice { mut basis, samples, p } = attack_lattice(mode, problem, instance, n_bits)?;
+    let AttackLattice { mut basis, samples, p } = attack_lattice(mode, problem, instance, clwe_derived, n_bits)?;
     let start = Instant::now();
     let stats = lll_reduce(&mut basis, 0.99).map_err(|e| LearnerError::Lattice(e.to_string()))?;
     let lll_seconds = start.elapsed().as_secs_f64();
@@ -333,15 +343,15 @@ pub fn attack(mode: AttackMode, problem: &Problem, instance: u32, n_bits: u32) -
     let truth = crate::sampling::secret_direction(problem.seed, instance, d);
     report.cosine = dot(&direction, &truth).abs();
     report.frequency = frequency;
-    report.verified = verify(mode, problem, instance, &w_scaled, p);
+    report.verified = verify(mode, problem, instance, clwe_derived, &w_scaled, p);
     report.direction = direction;
     Ok(report)
 }
 
 /// Whether `w_scaled` (γw, or γ_s w) explains fresh samples: residuals within 6 noise standard
 /// deviations plus 1e-6.
-fn verify(mode: AttackMode, problem: &Problem, instance: u32, w_scaled: &[f64], p: u32) -> bool {
-    let fresh = draw(mode, problem, instance, problem.d as u64 + 1, VERIFY_SAMPLES, p);
+fn verify(mode: AttackMode, problem: &Problem, instance: u32, clwe_derived: bool, w_scaled: &[f64], p: u32) -> bool {
+    let fresh = draw(mode, problem, instance, clwe_derived, problem.d as u64 + 1, VERIFY_SAMPLES, p);
     let scale = 2f64.powi(-(p as i32));
     let noise = match mode {
         AttackMode::Clwe => problem.beta_s(),
@@ -378,7 +388,8 @@ impl Learner for Lll {
     fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
         let p = &inst.problem;
         let bits = self.precision_bits.unwrap_or_else(|| default_precision(AttackMode::Triangle, p.d, p.gamma));
-        let report = attack(AttackMode::Triangle, p, inst.instance, bits)?;
+        let clwe_derived = inst.kind == crate::sampling::Distribution::ClweDerived;
+        let report = attack(AttackMode::Triangle, p, inst.instance, clwe_derived, bits)?;
         let trivial = ctx.trivial;
         let w_scaled: Vec<f64> = report.direction.iter().map(|v| v * report.frequency).collect();
         let eval = if report.verified {
@@ -403,7 +414,7 @@ mod tests {
         for mode in [AttackMode::Clwe, AttackMode::Triangle, AttackMode::Hclwe] {
             for d in [3, 8] {
                 let p = noiseless(d);
-                let r = attack(mode, &p, 0, default_precision(mode, d, p.gamma)).unwrap();
+                let r = attack(mode, &p, 0, false, default_precision(mode, d, p.gamma)).unwrap();
                 assert!(r.found && r.verified, "{mode:?} d={d}: {r:?}");
                 assert!(r.cosine > 1.0 - 1e-9, "{mode:?} d={d}: cos {}", r.cosine);
                 let truth = if mode == AttackMode::Triangle { p.gamma_s() } else { p.gamma };
@@ -417,7 +428,7 @@ mod tests {
         let d = 8;
         let p = Problem::new(d, None, Some(1.0 / d as f64), Some(1.0 / d as f64), NoiseModel::Gaussian, 11).unwrap();
         for mode in [AttackMode::Clwe, AttackMode::Triangle] {
-            let r = attack(mode, &p, 0, default_precision(mode, d, p.gamma)).unwrap();
+            let r = attack(mode, &p, 0, false, default_precision(mode, d, p.gamma)).unwrap();
             assert!(!r.verified && r.cosine < 0.99, "{mode:?}: {r:?}");
         }
     }

@@ -40,7 +40,9 @@ pub struct Instance {
     pub problem: Problem,
     /// Instance number (fresh secret and data per instance).
     pub instance: u32,
-    /// Labels independent of x (the planted null).
+    /// How labels are made: planted, planted-null, or clwe-derived.
+    pub kind: Distribution,
+    /// Labels independent of x (the null).
     pub null: bool,
     /// The teacher's cap (width 4M + 1).
     pub cap: CappedTriangle,
@@ -49,12 +51,15 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Instance `instance` of `problem`; the cap follows the width rule for `n_total` samples.
-    pub fn new(problem: &Problem, instance: u32, null: bool, rule: WidthRule) -> Self {
+    /// Instance `instance` of `problem` labelled by `kind` (planted, planted-null or
+    /// clwe-derived); the cap follows the width rule.
+    pub fn new(problem: &Problem, instance: u32, kind: Distribution, rule: WidthRule) -> Self {
+        assert!(matches!(kind, Distribution::Planted | Distribution::PlantedNull | Distribution::ClweDerived));
         Self {
             problem: problem.clone(),
             instance,
-            null,
+            kind,
+            null: kind == Distribution::PlantedNull,
             cap: CappedTriangle::new(rule.cap(problem.gamma_s())),
             secret: secret_direction(problem.seed, instance, problem.d),
         }
@@ -62,8 +67,7 @@ impl Instance {
 
     /// The planted (or null) sampler of `split`.
     pub fn sampler(&self, split: Split, rule: WidthRule) -> Sampler {
-        let kind = if self.null { Distribution::PlantedNull } else { Distribution::Planted };
-        Sampler::new(kind, &self.problem, self.instance, split, rule)
+        Sampler::new(self.kind, &self.problem, self.instance, split, rule)
     }
 
     /// The teacher as the engines take it (f32).
@@ -75,6 +79,7 @@ impl Instance {
             sigma: self.problem.sigma as f32,
             noise: self.problem.noise,
             null: self.null,
+            phase_noise: if self.kind == Distribution::ClweDerived { self.problem.beta_s() as f32 } else { 0.0 },
             seed: self.problem.seed,
             instance: self.instance,
         }

@@ -29,6 +29,9 @@ pub enum Distribution {
     Planted,
     /// Its null: rows (x, ℓ), ℓ = φ(U) + ξ, U ~ U[0, 1) independent of x.
     PlantedNull,
+    /// The reduction's output on CLWE samples (SPEC §6): rows (x, ℓ) with x = √(2π)·y and
+    /// ℓ = φ(z) + ξ = φ(γ_s⟨w,x⟩ + e) + ξ, e ~ N(0, β_s²) (no cap). Its null is `planted-null`.
+    ClweDerived,
 }
 
 impl Distribution {
@@ -51,6 +54,7 @@ impl Distribution {
             Self::HclweNull => "hclwe-null",
             Self::Planted => "planted",
             Self::PlantedNull => "planted-null",
+            Self::ClweDerived => "clwe-derived",
         }
     }
 }
@@ -161,6 +165,11 @@ impl Sampler {
             }
             Distribution::PlantedNull => {
                 label[0] = triangle_wave(self.phase(index)) + self.label_noise(index);
+            }
+            Distribution::ClweDerived => {
+                let phase = p.gamma_s() * dot(&self.secret, inputs)
+                    + p.beta_s() * self.scalars.scalar_normal(index, Scalar::ClweError);
+                label[0] = triangle_wave(phase) + self.label_noise(index);
             }
         }
     }

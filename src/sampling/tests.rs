@@ -171,3 +171,15 @@ fn secret_is_a_unit_vector() {
     let w = secret_direction(3, 0, 37);
     close(dot(&w, &w), 1.0, 1e-12, "‖w‖²");
 }
+
+#[test]
+fn clwe_derived_labels_carry_the_clwe_error_inside_the_triangle_wave() {
+    // ℓ = φ(t + e) with e ~ N(0, β_s²) and σ = 0: φ is 1-Lipschitz, so (ℓ − φ(t))² ≤ e², with
+    // equality away from the kinks of φ (a fraction ≈ 4·E|e| of samples is near one).
+    let p = problem(6, 0.05, 0.0, NoiseModel::Gaussian);
+    let (s, rows) = rows(Distribution::ClweDerived, &p, N);
+    let m = moments(rows.iter().map(|r| r[6] - triangle_wave(p.gamma_s() * dot(s.secret(), &r[..6]))));
+    let second = m.var + m.mean * m.mean;
+    let beta_s2 = p.beta_s() * p.beta_s();
+    assert!(second <= beta_s2 * 1.02 && second >= 0.8 * beta_s2, "E(ℓ − φ(t))² = {second}, β_s² = {beta_s2}");
+}

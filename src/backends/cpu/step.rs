@@ -484,6 +484,7 @@ mod tests {
             sigma: 0.0,
             noise: NoiseModel::Gaussian,
             null: false,
+            phase_noise: 0.0,
             seed: 1,
             instance: 0,
         };
@@ -537,6 +538,7 @@ mod tests {
             sigma: 0.1,
             noise: NoiseModel::Laplace,
             null: false,
+            phase_noise: 0.0,
             seed: 3,
             instance: 0,
         };

@@ -128,7 +128,7 @@ pub struct Dims {
     pub trivial: f32,
     pub n_tiles: u32,
     pub batch_mod_m: u32,
-    pub _pad: u32,
+    pub phase_noise: f32,
 }
 
 /// `Dims::flags`: first chunk of a step.

@@ -100,6 +100,7 @@ fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
             NoiseModel::Laplace => 2,
         },
         null_labels: u32::from(t.null),
+        phase_noise: t.phase_noise,
         optimizer,
         lr,
         beta1,
