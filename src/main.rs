@@ -12,6 +12,7 @@ use clwe_bench::backends::{BackendChoice, Engine, cpu::CpuEngine, select_engine}
 use clwe_bench::experiments::bench_step::{bench_config, bench_step as run_bench_step};
 use clwe_bench::experiments::construction;
 use clwe_bench::experiments::runs::{RunSpec, run_one};
+use clwe_bench::experiments::sweep::{Grid, Shard, SweepError, run_sweep};
 use clwe_bench::learners::lll::{AttackMode, attack, attack_lattice, default_precision};
 use clwe_bench::learners::{Budget, LearnerOptions};
 use clwe_bench::math::lll::{LatticeError, format_fplll, parse_fplll};
@@ -50,6 +51,38 @@ enum Command {
     LllReduce(LllReduceArgs),
     /// Write the lattice attack's basis for one instance (fplll format), or run the attack.
     Lattice(LatticeArgs),
+    /// Run an experiment grid: a preset (quick, threshold, reduction, noise-model) or FILE.toml.
+    Sweep(SweepArgs),
+    /// Join sweep results (shards, machines) and rewrite the tables and figures.
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// quick | threshold | reduction | noise-model | FILE.toml
+    grid: String,
+    /// Output directory [default: results/<grid name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run only slice I of N (0 <= I < N), e.g. --shard $SLURM_ARRAY_TASK_ID/N.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Continue a sweep whose results file exists, skipping finished runs.
+    #[arg(long)]
+    resume: bool,
+    /// Backend of the students.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendChoice,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Directories holding runs*.jsonl files.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Output directory [default: the first input].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -301,7 +334,15 @@ fn quiet_lavapipe() {
 
 /// Whether the error chain contains a parameter error (bad input: exit code 2).
 fn is_bad_input(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.is::<ParamError>() || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_))))
+    use clwe_bench::backends::EngineError;
+    use clwe_bench::learners::LearnerError;
+    err.chain().any(|e| {
+        e.is::<ParamError>()
+            || matches!(e.downcast_ref::<ExportError>(), Some(ExportError::Param(_)))
+            || matches!(e.downcast_ref::<SweepError>(), Some(SweepError::Param(_)))
+            || matches!(e.downcast_ref::<LearnerError>(), Some(LearnerError::Param(_)))
+            || matches!(e.downcast_ref::<EngineError>(), Some(EngineError::Param(_)))
+    })
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -313,6 +354,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run_learner(args),
         Command::LllReduce(args) => lll_reduce(args),
         Command::Lattice(args) => lattice(args),
+        Command::Sweep(args) => sweep(args),
+        Command::Merge(args) => merge(args),
     }
 }
 
@@ -548,5 +591,38 @@ fn lattice(args: LatticeArgs) -> Result<()> {
             report.lll.swaps
         );
     }
+    Ok(())
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let grid = Grid::load(&args.grid)?;
+    let points = grid.points()?;
+    let out = args.out.unwrap_or_else(|| PathBuf::from("results").join(&grid.name));
+    let engine = select_engine(args.backend)?;
+    let info = engine.info();
+    eprintln!(
+        "sweep {}: {} runs{} on {} ({}), results in {}",
+        grid.name,
+        points.len(),
+        args.shard.map_or(String::new(), |s| format!(" (shard {}/{})", s.index, s.count)),
+        info.backend,
+        info.adapter,
+        out.display()
+    );
+    let outcome = run_sweep(&grid, &out, args.shard, args.resume, engine.as_ref())?;
+    eprintln!(
+        "done: {} runs now, {} already present, {} in this shard; tables and figures in {}",
+        outcome.ran,
+        outcome.skipped,
+        outcome.total,
+        out.display()
+    );
+    Ok(())
+}
+
+fn merge(args: MergeArgs) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
+    let n = clwe_bench::experiments::sweep::merge(&args.dirs, &out)?;
+    eprintln!("merged {n} runs into {}", out.join("runs.jsonl").display());
     Ok(())
 }

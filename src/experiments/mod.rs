@@ -3,3 +3,4 @@
 pub mod bench_step;
 pub mod construction;
 pub mod runs;
+pub mod sweep;

@@ -1,4 +1,6 @@
-//! Writing what the suite publishes: atomic file output and markdown tables.
+//! Writing what the suite publishes: atomic file output, markdown and CSV tables, SVG figures.
 
 pub mod atomic;
+pub mod figures;
+pub mod summary;
 pub mod table;

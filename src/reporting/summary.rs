@@ -1,0 +1,377 @@
+//! Sweep tables: per grid point (learner, data, noise model, d, σ, β) the success rate and mean
+//! Δ, r, |cos| and time; and, where both null and non-null runs exist, the distinguishing
+//! advantage P(say CLWE | CLWE) − P(say CLWE | null) with a 95% interval (SPEC §6).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::atomic::write_file_atomically;
+use super::table::markdown_table;
+use crate::experiments::runs::RunRecord;
+
+/// A noise level as a short label: `0`, `1/d`, `2^k`, or the number.
+pub fn level_label(value: f64, d: usize) -> String {
+    if value == 0.0 {
+        return "0".into();
+    }
+    if value == 1.0 / d as f64 {
+        return "1/d".into();
+    }
+    let e = value.log2();
+    if e == e.round() { format!("2^{e}") } else { format!("{value:.3e}") }
+}
+
+fn num(row: &RunRecord, path: &[&str]) -> f64 {
+    let mut v = &row.judgement;
+    if path[0] == "eval" {
+        v = &row.eval;
+    }
+    v.get(path[1]).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN)
+}
+
+fn verdict(row: &RunRecord) -> &str {
+    row.judgement.get("verdict").and_then(serde_json::Value::as_str).unwrap_or("?")
+}
+
+fn data_label(row: &RunRecord) -> &'static str {
+    match (row.spec.null, row.spec.clwe_derived) {
+        (true, _) => "null",
+        (false, true) => "clwe-derived",
+        (false, false) => "planted",
+    }
+}
+
+/// The grid point of a row (everything but the instance).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PointKey {
+    /// Learner.
+    pub learner: String,
+    /// planted, null or clwe-derived.
+    pub data: String,
+    /// Noise model.
+    pub noise: String,
+    /// Dimension.
+    pub d: usize,
+    /// log₂ σ for ordering (−∞ for 0).
+    #[serde(skip)]
+    pub sigma_order: OrderedF64,
+    /// σ label.
+    pub sigma: String,
+    /// β label.
+    pub beta: String,
+}
+
+/// f64 with a total order (for map keys).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct OrderedF64(pub f64);
+impl Eq for OrderedF64 {}
+impl PartialOrd for OrderedF64 {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for OrderedF64 {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+/// The key of a row.
+pub fn point_key(row: &RunRecord) -> PointKey {
+    PointKey {
+        learner: row.spec.learner.clone(),
+        data: data_label(row).into(),
+        noise: row.spec.noise.name().into(),
+        d: row.spec.d,
+        sigma_order: OrderedF64(row.sigma.log2()),
+        sigma: level_label(row.sigma, row.spec.d),
+        beta: level_label(row.beta, row.spec.d),
+    }
+}
+
+/// Aggregates of one grid point.
+#[derive(Clone, Debug, Serialize)]
+pub struct PointSummary {
+    /// The grid point.
+    pub key: PointKey,
+    /// Runs (instances).
+    pub runs: usize,
+    /// Runs judged `learned`.
+    pub learned: usize,
+    /// Runs that diverged or timed out.
+    pub failed: usize,
+    /// Fraction learned.
+    pub success_rate: f64,
+    /// Mean Δ.
+    pub mean_delta: f64,
+    /// Mean r = Δ/Var f.
+    pub mean_r: f64,
+    /// Mean |cos(ŵ, w)| where reported.
+    pub mean_cosine: Option<f64>,
+    /// Mean wall seconds per run.
+    pub mean_wall_s: f64,
+    /// Fraction of runs whose held-out MSE says "CLWE" (SPEC §6 rule).
+    pub says_clwe: f64,
+}
+
+/// The SPEC §6 distinguisher: "CLWE" iff the held-out MSE against the noisy labels is below
+/// 1/48 + σ² − ε/2; with independent label noise that is MSE(h, f) < 1/48 − ε/2.
+pub fn says_clwe(row: &RunRecord) -> bool {
+    num(row, &["eval", "mse_student"]) < 1.0 / 48.0 - num(row, &["j", "epsilon"]) / 2.0
+}
+
+/// Summaries of every grid point, in key order.
+pub fn summarize(rows: &[RunRecord]) -> Vec<PointSummary> {
+    let mut groups: BTreeMap<PointKey, Vec<&RunRecord>> = BTreeMap::new();
+    for row in rows {
+        groups.entry(point_key(row)).or_default().push(row);
+    }
+    groups
+        .into_iter()
+        .map(|(key, rows)| {
+            let n = rows.len() as f64;
+            let mean = |f: &dyn Fn(&RunRecord) -> f64| rows.iter().map(|r| f(r)).sum::<f64>() / n;
+            let cosines: Vec<f64> = rows.iter().filter_map(|r| r.cosine).collect();
+            let learned = rows.iter().filter(|r| verdict(r) == "learned").count();
+            PointSummary {
+                runs: rows.len(),
+                learned,
+                failed: rows.iter().filter(|r| matches!(verdict(r), "diverged" | "timeout")).count(),
+                success_rate: learned as f64 / n,
+                mean_delta: mean(&|r| num(r, &["j", "delta"])),
+                mean_r: mean(&|r| num(r, &["j", "r"])),
+                mean_cosine: (!cosines.is_empty()).then(|| cosines.iter().sum::<f64>() / cosines.len() as f64),
+                mean_wall_s: mean(&|r| r.wall_s),
+                says_clwe: mean(&|r| f64::from(u8::from(says_clwe(r)))),
+                key,
+            }
+        })
+        .collect()
+}
+
+/// Distinguishing advantage at one grid point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Advantage {
+    /// Learner.
+    pub learner: String,
+    /// The non-null data kind compared with the null.
+    pub data: String,
+    /// Noise model.
+    pub noise: String,
+    /// Dimension.
+    pub d: usize,
+    /// σ label.
+    pub sigma: String,
+    /// β label.
+    pub beta: String,
+    /// Runs on CLWE-derived (or planted) data.
+    pub n_clwe: usize,
+    /// Runs on the null.
+    pub n_null: usize,
+    /// P(say CLWE | CLWE).
+    pub p_clwe: f64,
+    /// P(say CLWE | null).
+    pub p_null: f64,
+    /// The advantage.
+    pub advantage: f64,
+    /// Half-width of its 95% interval (normal approximation, proportions shrunk by +½/+1).
+    pub ci95: f64,
+}
+
+/// Advantages for every grid point that has both null and non-null runs.
+pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
+    let mut out = Vec::new();
+    for s in summaries.iter().filter(|s| s.key.data != "null") {
+        let Some(null) = summaries.iter().find(|n| {
+            n.key.data == "null"
+                && n.key.learner == s.key.learner
+                && n.key.noise == s.key.noise
+                && n.key.d == s.key.d
+                && n.key.sigma == s.key.sigma
+        }) else {
+            continue;
+        };
+        let shrunk = |p: f64, n: usize| (p * n as f64 + 0.5) / (n as f64 + 1.0);
+        let var = |p: f64, n: usize| shrunk(p, n) * (1.0 - shrunk(p, n)) / n as f64;
+        out.push(Advantage {
+            learner: s.key.learner.clone(),
+            data: s.key.data.clone(),
+            noise: s.key.noise.clone(),
+            d: s.key.d,
+            sigma: s.key.sigma.clone(),
+            beta: s.key.beta.clone(),
+            n_clwe: s.runs,
+            n_null: null.runs,
+            p_clwe: s.says_clwe,
+            p_null: null.says_clwe,
+            advantage: s.says_clwe - null.says_clwe,
+            ci95: 1.96 * (var(s.says_clwe, s.runs) + var(null.says_clwe, null.runs)).sqrt(),
+        });
+    }
+    out
+}
+
+fn write_csv(path: &Path, headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(headers).map_err(std::io::Error::other)?;
+    for r in rows {
+        w.write_record(r).map_err(std::io::Error::other)?;
+    }
+    let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    write_file_atomically(path, &bytes)
+}
+
+fn f(v: f64) -> String {
+    format!("{v:.3e}")
+}
+
+/// Writes `summary.{md,csv}` (and `advantage.{md,csv}` when there are null runs) under `dir`.
+pub fn write_tables(
+    dir: &Path,
+    title: &str,
+    rows: &[RunRecord],
+) -> std::io::Result<(Vec<PointSummary>, Vec<Advantage>)> {
+    let summaries = summarize(rows);
+    let advantages = advantages(&summaries);
+    let csv_rows: Vec<Vec<String>> = summaries
+        .iter()
+        .map(|s| {
+            vec![
+                s.key.learner.clone(),
+                s.key.data.clone(),
+                s.key.noise.clone(),
+                s.key.d.to_string(),
+                s.key.sigma.clone(),
+                s.key.beta.clone(),
+                s.runs.to_string(),
+                s.learned.to_string(),
+                s.failed.to_string(),
+                s.success_rate.to_string(),
+                s.mean_delta.to_string(),
+                s.mean_r.to_string(),
+                s.mean_cosine.map_or(String::new(), |c| c.to_string()),
+                s.mean_wall_s.to_string(),
+                s.says_clwe.to_string(),
+            ]
+        })
+        .collect();
+    write_csv(
+        &dir.join("summary.csv"),
+        &[
+            "learner",
+            "data",
+            "noise",
+            "d",
+            "sigma",
+            "beta",
+            "runs",
+            "learned",
+            "diverged_or_timeout",
+            "success_rate",
+            "mean_delta",
+            "mean_r",
+            "mean_cosine",
+            "mean_wall_s",
+            "says_clwe",
+        ],
+        &csv_rows,
+    )?;
+    let body: Vec<Vec<String>> = summaries
+        .iter()
+        .map(|s| {
+            vec![
+                s.key.learner.clone(),
+                s.key.data.clone(),
+                s.key.noise.clone(),
+                s.key.d.to_string(),
+                s.key.sigma.clone(),
+                format!("{}/{}", s.learned, s.runs),
+                f(s.mean_delta),
+                format!("{:.3}", s.mean_r),
+                s.mean_cosine.map_or("–".into(), |c| format!("{c:.4}")),
+                format!("{:.2}", s.mean_wall_s),
+            ]
+        })
+        .collect();
+    let backends: std::collections::BTreeSet<String> =
+        rows.iter().map(|r| format!("{} ({}, {})", r.backend.backend, r.backend.adapter, r.backend.api)).collect();
+    let mut md = format!(
+        "# {title}\n\n{} runs. Learned = the lower 99% bound of Δ exceeds ε = max(0.01·Var f, 4·SE) (SPEC §8). \
+         Δ = MSE(trivial) − MSE(h) on held-out samples against the noise-free target; r = Δ/Var f.\n\
+         Backends: {}. Version: {}.\n\n",
+        rows.len(),
+        backends.into_iter().collect::<Vec<_>>().join("; "),
+        rows.first().map_or("–".to_string(), |r| r.version.clone())
+    );
+    md += &markdown_table(
+        &["learner", "data", "noise", "d", "σ", "learned", "mean Δ", "mean r", "mean |cos|", "mean s"],
+        &body,
+    );
+    write_file_atomically(&dir.join("summary.md"), md.as_bytes())?;
+    if !advantages.is_empty() {
+        let csv_rows: Vec<Vec<String>> = advantages
+            .iter()
+            .map(|a| {
+                vec![
+                    a.learner.clone(),
+                    a.data.clone(),
+                    a.noise.clone(),
+                    a.d.to_string(),
+                    a.sigma.clone(),
+                    a.beta.clone(),
+                    a.n_clwe.to_string(),
+                    a.n_null.to_string(),
+                    a.p_clwe.to_string(),
+                    a.p_null.to_string(),
+                    a.advantage.to_string(),
+                    a.ci95.to_string(),
+                ]
+            })
+            .collect();
+        write_csv(
+            &dir.join("advantage.csv"),
+            &[
+                "learner",
+                "data",
+                "noise",
+                "d",
+                "sigma",
+                "beta",
+                "n_clwe",
+                "n_null",
+                "p_clwe",
+                "p_null",
+                "advantage",
+                "ci95",
+            ],
+            &csv_rows,
+        )?;
+        let body: Vec<Vec<String>> = advantages
+            .iter()
+            .map(|a| {
+                vec![
+                    a.learner.clone(),
+                    a.d.to_string(),
+                    a.sigma.clone(),
+                    a.beta.clone(),
+                    format!("{:.2} ({})", a.p_clwe, a.n_clwe),
+                    format!("{:.2} ({})", a.p_null, a.n_null),
+                    format!("{:+.2} ± {:.2}", a.advantage, a.ci95),
+                ]
+            })
+            .collect();
+        let md = format!(
+            "# {title}: distinguishing advantage\n\nA learner says \"CLWE\" iff its held-out MSE is below 1/48 + σ² − ε/2 \
+             (SPEC §6). Advantage = P(CLWE | {}) − P(CLWE | null), 95% interval by the normal approximation.\n\n{}",
+            advantages[0].data,
+            markdown_table(
+                &["learner", "d", "σ", "β", "P(CLWE | CLWE) (runs)", "P(CLWE | null) (runs)", "advantage"],
+                &body
+            )
+        );
+        write_file_atomically(&dir.join("advantage.md"), md.as_bytes())?;
+    }
+    Ok((summaries, advantages))
+}
