@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clwe_bench::backends::cpu::CpuEngine;
 use clwe_bench::backends::gpu::GpuEngine;
-use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer};
+use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig};
 use clwe_bench::experiments::bench_step::bench_config;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
@@ -126,8 +126,67 @@ fn evaluate(c: &mut Criterion, engine: &dyn Engine, config: &TrainConfig, init: 
     group.finish();
 }
 
+/// The `calibration` group: each backend's practical peaks, the denominators of "% of peak".
+/// CPU: a 2048³ sgemm through the backend's own product and a parallel 256 MiB copy. wgpu: the
+/// forward GEMM kernel at d = k' = 1024, B = 8192 and a 256 MiB device-side buffer copy.
+fn calibration(c: &mut Criterion, engine: &dyn Engine, gpu: Option<&GpuEngine>) {
+    let smoke = std::env::var("CLWE_BENCH_GRID").as_deref() == Ok("smoke");
+    let mut group = c.benchmark_group("calibration");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10).warm_up_time(Duration::from_secs(1));
+    let copy_bytes: u64 = if smoke { 1 << 20 } else { 256 << 20 };
+    let copy_name = format!("copy-{}MiB", copy_bytes >> 20);
+    match gpu {
+        None => {
+            let n = if smoke { 128 } else { 2048 };
+            let (a, b) = (vec![1.0f32; n * n], vec![0.5f32; n * n]);
+            let mut out = vec![0.0f32; n * n];
+            group.throughput(Throughput::ElementsAndBytes {
+                elements: 2 * (n as u64).pow(3),
+                bytes: 12 * (n as u64).pow(2),
+            });
+            group.bench_function(BenchmarkId::new("cpu", format!("gemm-{n}")), |bench| {
+                bench.iter(|| clwe_bench::backends::cpu::step::sgemm(n, n, n, &a, n, 1, &b, n, 1, &mut out))
+            });
+            let src = vec![1.0f32; (copy_bytes / 4) as usize];
+            let mut dst = vec![0.0f32; src.len()];
+            group.throughput(Throughput::ElementsAndBytes { elements: 0, bytes: 2 * copy_bytes });
+            group.bench_function(BenchmarkId::new("cpu", &copy_name), |bench| {
+                use rayon::prelude::*;
+                bench.iter(|| {
+                    dst.par_chunks_mut(1 << 16).zip(src.par_chunks(1 << 16)).for_each(|(d, s)| d.copy_from_slice(s))
+                })
+            });
+        }
+        Some(gpu) => {
+            let (d, k, b) = if smoke { (16, 32, 256) } else { (1024, 1024, 8192) };
+            let config = bench_config(d, k, b, true).expect("valid shape");
+            if let Ok(mut trainer) = engine.trainer(&config, &StudentParams::standard_init(d, k, 0, 0)) {
+                trainer.steps(1).expect("warm-up step");
+                group.throughput(Throughput::ElementsAndBytes {
+                    elements: Phase::Forward.work(&config) as u64,
+                    bytes: Phase::Forward.bytes(&config) as u64,
+                });
+                for (id, pick) in ids(engine) {
+                    group.bench_function(BenchmarkId::new(id, format!("gemm-d{d}-k{k}-B{b}")), |bench| {
+                        bench.iter_custom(|iters| {
+                            pick(trainer.run_phase(Phase::Forward, iters).expect("forward runs")).expect("measured")
+                        })
+                    });
+                }
+            }
+            group.throughput(Throughput::ElementsAndBytes { elements: 0, bytes: 2 * copy_bytes });
+            group.bench_function(BenchmarkId::new("wgpu-wall", &copy_name), |bench| {
+                bench.iter_custom(|iters| gpu.context().time_copies(copy_bytes, iters).expect("copies run"))
+            });
+        }
+    }
+    group.finish();
+}
+
 fn kernels(c: &mut Criterion) {
     for engine in engines() {
+        let gpu = engine.as_any().downcast_ref::<GpuEngine>();
+        calibration(c, engine.as_ref(), gpu);
         for shape in grid() {
             bench_shape(c, engine.as_ref(), shape);
         }

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# The test command of the README: set-up, then every test (unit, property, statistical, and the
-# WGSL kernels on whatever wgpu adapter exists), in release mode so the benches reuse the build.
+# The test command of the README: set-up, then every test (unit, property, statistical, CLI,
+# sweep kill/resume, and the WGSL kernels on whatever wgpu adapter exists), in release mode so
+# the benches reuse the build; then the benches and `report` in smoke mode, so they cannot rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/clwe-bench-xdg}"
-cargo test --release
-# The benches in criterion's test mode, on one tiny shape and every adapter: they cannot rot.
-CLWE_BENCH_GRID=smoke CLWE_BENCH_SOFTWARE=1 cargo test --release --benches
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --release 2>&1 | tee "$log"
+
+# Benches on one tiny shape, every adapter included, then the timing report from their results.
+smoke=target/criterion-smoke
+rm -rf "$smoke"
+CRITERION_HOME="$smoke" CLWE_BENCH_GRID=smoke CLWE_BENCH_SOFTWARE=1 \
+  cargo bench --bench kernels --bench learners -- --quick --noplot 2>&1 | tail -n 3
+./target/release/clwe-bench report --criterion "$smoke" --out target/report-smoke
+for f in target/report-smoke/timings-cpu.md target/report-smoke/timings-wgpu.md; do
+  grep -q "calibration" "$f" || { echo "smoke report $f lacks the calibration rows" >&2; exit 1; }
+done
+
+passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+echo "tests: $passed passed, $failed failed"

@@ -12,7 +12,7 @@ use clwe_bench::backends::{BackendChoice, Engine, cpu::CpuEngine, select_engine}
 use clwe_bench::experiments::bench_step::{bench_config, bench_step as run_bench_step};
 use clwe_bench::experiments::construction;
 use clwe_bench::experiments::runs::{RunSpec, run_one};
-use clwe_bench::experiments::sweep::{Grid, Shard, SweepError, run_sweep};
+use clwe_bench::experiments::sweep::{Grid, Shard, SweepError, rows_path, run_sweep};
 use clwe_bench::learners::lll::{AttackMode, attack, attack_lattice, default_precision};
 use clwe_bench::learners::{Budget, LearnerOptions};
 use clwe_bench::math::lll::{LatticeError, format_fplll, parse_fplll};
@@ -55,6 +55,18 @@ enum Command {
     Sweep(SweepArgs),
     /// Join sweep results (shards, machines) and rewrite the tables and figures.
     Merge(MergeArgs),
+    /// Timing tables (markdown, CSV) per backend from criterion's results.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// criterion's output directory [default: $CRITERION_HOME, $CARGO_TARGET_DIR/criterion, or target/criterion].
+    #[arg(long)]
+    criterion: Option<PathBuf>,
+    /// Where the tables go.
+    #[arg(long, default_value = "results/timings")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -68,8 +80,11 @@ struct SweepArgs {
     #[arg(long)]
     shard: Option<Shard>,
     /// Continue a sweep whose results file exists, skipping finished runs.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "restart")]
     resume: bool,
+    /// Discard this sweep's existing results file and run everything again.
+    #[arg(long)]
+    restart: bool,
     /// Backend of the students.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendChoice,
@@ -356,6 +371,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Lattice(args) => lattice(args),
         Command::Sweep(args) => sweep(args),
         Command::Merge(args) => merge(args),
+        Command::Report(args) => report(args),
     }
 }
 
@@ -595,6 +611,9 @@ fn lattice(args: LatticeArgs) -> Result<()> {
 }
 
 fn sweep(args: SweepArgs) -> Result<()> {
+    if args.grid == "scaling" {
+        return scaling(args);
+    }
     let grid = Grid::load(&args.grid)?;
     let points = grid.points()?;
     let out = args.out.unwrap_or_else(|| PathBuf::from("results").join(&grid.name));
@@ -609,6 +628,14 @@ fn sweep(args: SweepArgs) -> Result<()> {
         info.adapter,
         out.display()
     );
+    if args.restart {
+        let path = rows_path(&out, args.shard);
+        match std::fs::remove_file(&path) {
+            Ok(()) => eprintln!("--restart: removed {}", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
+        }
+    }
     let outcome = run_sweep(&grid, &out, args.shard, args.resume, engine.as_ref())?;
     eprintln!(
         "done: {} runs now, {} already present, {} in this shard; tables and figures in {}",
@@ -620,9 +647,76 @@ fn sweep(args: SweepArgs) -> Result<()> {
     Ok(())
 }
 
+/// `sweep scaling`: the CPU backend and, for `--backend auto|wgpu`, the wgpu adapter (software
+/// adapters included with `--backend wgpu`); resumable point by point.
+fn scaling(args: SweepArgs) -> Result<()> {
+    let out = args.out.unwrap_or_else(|| PathBuf::from("results/scaling"));
+    let rows_file = out.join("scaling.jsonl");
+    if args.restart {
+        let _ = std::fs::remove_file(&rows_file);
+    } else if !args.resume && std::fs::metadata(&rows_file).is_ok_and(|m| m.len() > 0) {
+        return Err(ParamError {
+            name: "--out".into(),
+            value: out.display().to_string(),
+            expected: format!(
+                "a directory without results ({} exists): pass --resume to add to it",
+                rows_file.display()
+            ),
+        }
+        .into());
+    }
+    let mut engines: Vec<Box<dyn Engine>> = Vec::new();
+    if args.backend != BackendChoice::Wgpu {
+        engines.push(Box::new(CpuEngine::new()));
+    }
+    if args.backend != BackendChoice::Cpu {
+        match GpuEngine::new() {
+            Ok(gpu) if gpu.is_hardware() || args.backend == BackendChoice::Wgpu => engines.push(Box::new(gpu)),
+            Ok(gpu) => {
+                eprintln!("skipping the software adapter {} (use --backend wgpu to include it)", gpu.info().adapter)
+            }
+            Err(e) => eprintln!("no wgpu adapter: {e}"),
+        }
+    }
+    let smoke = std::env::var("CLWE_BENCH_GRID").as_deref() == Ok("smoke");
+    let ran = clwe_bench::experiments::scaling::run_scaling(&out, &engines, smoke, |line| eprintln!("{line}"))?;
+    eprintln!("scaling: {ran} points measured now; tables and figures in {}", out.display());
+    Ok(())
+}
+
 fn merge(args: MergeArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
     let n = clwe_bench::experiments::sweep::merge(&args.dirs, &out)?;
     eprintln!("merged {n} runs into {}", out.join("runs.jsonl").display());
+    Ok(())
+}
+
+fn report(args: ReportArgs) -> Result<()> {
+    use clwe_bench::reporting::criterion::{read_criterion, write_report};
+    let dir = args.criterion.unwrap_or_else(|| {
+        std::env::var_os("CRITERION_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(|t| PathBuf::from(t).join("criterion")))
+            .unwrap_or_else(|| PathBuf::from("target/criterion"))
+    });
+    let measurements =
+        read_criterion(&dir).with_context(|| format!("cannot read criterion results in {}", dir.display()))?;
+    anyhow::ensure!(
+        !measurements.is_empty(),
+        ParamError {
+            name: "--criterion".into(),
+            value: dir.display().to_string(),
+            expected: "a directory holding criterion results (run `cargo bench` first)".into()
+        }
+    );
+    let backends: Vec<clwe_bench::backends::BackendInfo> = std::fs::read(dir.join("clwe-bench-backends.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let files = write_report(&measurements, &backends, &args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    for f in files {
+        eprintln!("wrote {}", f.display());
+    }
     Ok(())
 }

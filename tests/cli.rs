@@ -95,3 +95,30 @@ fn csv_has_a_header_and_secret_json_has_the_parameters() {
     assert!((gamma - 2.0 * 3f64.sqrt()).abs() < 1e-12);
     assert!((secret["gamma_s"].as_f64().unwrap() * std::f64::consts::TAU.sqrt() - gamma).abs() < 1e-12);
 }
+
+#[test]
+fn divergence_and_timeouts_are_verdicts_not_crashes() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--learner",
+            "sgd",
+            "--d",
+            "4",
+            "--backend",
+            "cpu",
+            "--n-test",
+            "2000",
+            "--train-size",
+            "1000",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = clwe_bench(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let record: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        record["judgement"]["verdict"].as_str().unwrap().to_string()
+    };
+    assert_eq!(run(&["--lr", "1e6", "--budget-steps", "200"]), "diverged");
+    assert_eq!(run(&["--budget-steps", "100000000", "--budget-seconds", "0.2"]), "timeout");
+}

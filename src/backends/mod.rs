@@ -295,6 +295,8 @@ pub trait Engine {
     fn info(&self) -> BackendInfo;
     /// A trainer for `config`, starting from `init`.
     fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError>;
+    /// The engine as `Any`, for backend-specific tools (benchmark calibration).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// Trains one student. All randomness comes from the teacher's seed and the step counter, so a

@@ -3,4 +3,5 @@
 pub mod bench_step;
 pub mod construction;
 pub mod runs;
+pub mod scaling;
 pub mod sweep;

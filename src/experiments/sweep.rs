@@ -250,13 +250,13 @@ impl Shard {
 }
 
 /// The rows already in `path`; a torn last line (a kill during a write) is cut off the file.
-pub fn read_rows(path: &Path) -> std::io::Result<Vec<RunRecord>> {
+pub fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Result<Vec<T>> {
     let Ok(file) = File::open(path) else { return Ok(Vec::new()) };
     let mut rows = Vec::new();
     let mut good_bytes = 0u64;
     for line in BufReader::new(file).split(b'\n') {
         let line = line?;
-        match serde_json::from_slice::<RunRecord>(&line) {
+        match serde_json::from_slice::<T>(&line) {
             Ok(row) => {
                 rows.push(row);
                 good_bytes += line.len() as u64 + 1;
@@ -273,7 +273,7 @@ pub fn read_rows(path: &Path) -> std::io::Result<Vec<RunRecord>> {
 }
 
 /// Appends one row and flushes it to disk before returning.
-pub fn append_row(path: &Path, row: &RunRecord) -> std::io::Result<()> {
+pub fn append_row<T: Serialize>(path: &Path, row: &T) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(row).map_err(std::io::Error::other)?;
     line.push(b'\n');
     let mut file = OpenOptions::new().create(true).append(true).open(path)?;
@@ -339,7 +339,7 @@ pub fn collect_rows(dirs: &[PathBuf]) -> std::io::Result<Vec<RunRecord>> {
             .collect();
         files.sort();
         for file in files {
-            for row in read_rows(&file)? {
+            for row in read_rows::<RunRecord>(&file)? {
                 if seen.insert(row.id.clone()) {
                     rows.push(row);
                 }
@@ -406,7 +406,7 @@ pub fn run_sweep(
         grid.points()?.into_iter().enumerate().filter(|(i, _)| shard.is_none_or(|s| s.owns(*i))).collect();
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = rows_path(dir, shard);
-    let existing = read_rows(&path).map_err(io(&path))?;
+    let existing: Vec<RunRecord> = read_rows(&path).map_err(io(&path))?;
     if !existing.is_empty() && !resume {
         return Err(ParamError {
             name: "--out".into(),

@@ -1,6 +1,7 @@
 //! Writing what the suite publishes: atomic file output, markdown and CSV tables, SVG figures.
 
 pub mod atomic;
+pub mod criterion;
 pub mod figures;
 pub mod summary;
 pub mod table;

@@ -45,6 +45,10 @@ impl Engine for CpuEngine {
         }
     }
 
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError> {
         Ok(Box::new(step::CpuTrainer::new(config, init)?))
     }

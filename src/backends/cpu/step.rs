@@ -21,9 +21,10 @@ const UPDATE_CHUNK: usize = 1 << 14;
 /// Test rows evaluated per chunk.
 const EVAL_CHUNK: usize = 4096;
 
-/// C (m×n, row-major) = A·B with A and B given by row and column strides.
+/// C (m×n, row-major) = A·B with A and B given by row and column strides (the product every
+/// CPU kernel and the calibration benchmark use).
 #[allow(clippy::too_many_arguments)]
-fn sgemm(
+pub fn sgemm(
     m: usize,
     k: usize,
     n: usize,

@@ -118,6 +118,27 @@ impl GpuContext {
         self.check()
     }
 
+    /// Wall time of `iters` device-side copies of `bytes` between two buffers (one submission):
+    /// the copy-bandwidth calibration.
+    pub fn time_copies(&self, bytes: u64, iters: u64) -> Result<Duration, EngineError> {
+        let buffer = |usage| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("copy calibration"),
+                size: bytes,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let (src, dst) = (buffer(wgpu::BufferUsages::COPY_SRC), buffer(wgpu::BufferUsages::COPY_DST));
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        for _ in 0..iters {
+            encoder.copy_buffer_to_buffer(&src, 0, &dst, 0, bytes);
+        }
+        let start = std::time::Instant::now();
+        self.submit_and_wait(encoder)?;
+        Ok(start.elapsed())
+    }
+
     /// Copies `count` 32-bit words at word `offset` of `buffer` back to the host.
     pub fn read_words<T: bytemuck::Pod>(
         &self,
@@ -193,6 +214,10 @@ pub fn backend_info(info: &wgpu::AdapterInfo) -> BackendInfo {
 impl Engine for GpuEngine {
     fn info(&self) -> BackendInfo {
         backend_info(&self.ctx.info)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 
     fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError> {
