@@ -45,6 +45,28 @@ impl Measurement {
         self.work.map(|w| w / self.median_ns)
     }
 
+    /// What the declared work counts: FLOPs, normals drawn (`generate`), or training steps
+    /// (`sgd-verdict`); nothing for copies and the lattice attack.
+    pub fn unit(&self) -> Option<&'static str> {
+        match self.group.as_str() {
+            "generate" => Some("normals"),
+            "sgd-verdict" => Some("steps"),
+            "lll" => None,
+            _ if self.parameter.starts_with("copy") => None,
+            _ => Some("FLOP"),
+        }
+    }
+
+    /// Throughput in the unit's natural scale: GFLOP/s, G normals/s, or steps/s.
+    pub fn throughput(&self) -> Option<(f64, &'static str)> {
+        let per_ns = self.work? / self.median_ns;
+        match self.unit()? {
+            "FLOP" => Some((per_ns, "GFLOP/s")),
+            "normals" => Some((per_ns, "G normals/s")),
+            unit => Some((per_ns * 1e9, if unit == "steps" { "steps/s" } else { unit })),
+        }
+    }
+
     /// Bytes per second in GB/s.
     pub fn gb_per_s(&self) -> Option<f64> {
         self.bytes.map(|b| b / self.median_ns)
@@ -223,8 +245,8 @@ pub fn write_report(
                     .map_or((String::new(), String::new(), String::new()), |(d, k, b)| {
                         (d.to_string(), k.to_string(), b.to_string())
                     });
-                let compute = m.giga_work_per_s();
-                let is_flops = m.group != "generate" && !m.parameter.starts_with("copy");
+                let throughput = m.throughput();
+                let flops = (m.unit() == Some("FLOP")).then(|| m.giga_work_per_s()).flatten();
                 vec![
                     m.group.clone(),
                     m.function.clone(),
@@ -234,10 +256,10 @@ pub fn write_report(
                     b,
                     format!("{:.4}", m.median_ns / 1e6),
                     format!("[{:.4}, {:.4}]", m.lower_ns / 1e6, m.upper_ns / 1e6),
-                    if is_flops { opt(compute, 2) } else { "–".into() },
-                    if is_flops { "–".into() } else { opt(compute, 3) },
-                    opt(m.gb_per_s(), 2),
-                    if is_flops { opt(compute.zip(peak.gflops).map(|(c, p)| 100.0 * c / p), 1) } else { "–".into() },
+                    throughput.map_or("–".into(), |(v, _)| format!("{v:.3}")),
+                    throughput.map_or("–".into(), |(_, unit)| unit.to_string()),
+                    opt(m.gb_per_s().filter(|b| *b > 0.0), 2),
+                    opt(flops.zip(peak.gflops).map(|(c, p)| 100.0 * c / p), 1),
                     opt(m.gb_per_s().zip(peak.gb_per_s).map(|(c, p)| 100.0 * c / p), 1),
                 ]
             })
@@ -329,7 +351,10 @@ mod tests {
         assert!((p.gb_per_s.unwrap() - 53.6870912).abs() < 1e-9);
         let files = write_report(&m, &[], dir.path()).unwrap();
         let md = std::fs::read_to_string(&files[0]).unwrap();
-        assert!(md.contains("| step-fresh | cpu |  | 64 | 256 | 4096 | 1.0000 |"), "{md}");
+        assert!(
+            md.contains("| step-fresh | cpu |  | 64 | 256 | 4096 | 1.0000 | [0.9000, 1.1000] | 268.435 | GFLOP/s |"),
+            "{md}"
+        );
         assert!(md.contains("| 78.1 |"), "% of peak: 268.4/343.6 = 78.1%\n{md}");
     }
 }
