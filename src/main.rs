@@ -136,24 +136,8 @@ struct RunArgs {
     /// trivial, oracle, sgd, adam, sgd-warm (warm-started at the true network), ridge, rf-ridge, lll.
     #[arg(long)]
     learner: String,
-    /// Input dimension d.
-    #[arg(long)]
-    d: usize,
-    /// Frequency γ, lattice convention [default: 2√d].
-    #[arg(long, allow_negative_numbers = true)]
-    gamma: Option<f64>,
-    /// CLWE noise β, lattice convention [default: 1/d].
-    #[arg(long, allow_negative_numbers = true)]
-    beta: Option<f64>,
-    /// Label-noise standard deviation σ [default: 1/d].
-    #[arg(long, allow_negative_numbers = true)]
-    sigma: Option<f64>,
-    /// Label-noise distribution.
-    #[arg(long, value_enum, default_value = "gaussian")]
-    noise: NoiseModel,
-    /// Run seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    problem: ProblemArgs,
     /// Instance number (fresh secret and data).
     #[arg(long, default_value_t = 0)]
     instance: u32,
@@ -261,17 +245,12 @@ struct BenchStepArgs {
     json: bool,
 }
 
+/// The problem flags shared by `sample` and `run`.
 #[derive(Args)]
-struct SampleArgs {
-    /// The distribution.
-    #[arg(value_enum)]
-    distribution: Distribution,
+struct ProblemArgs {
     /// Input dimension d (1..=2^20).
     #[arg(long)]
     d: usize,
-    /// Number of rows.
-    #[arg(long)]
-    n: u64,
     /// Frequency γ, lattice convention [default: 2√d].
     #[arg(long, allow_negative_numbers = true)]
     gamma: Option<f64>,
@@ -287,6 +266,24 @@ struct SampleArgs {
     /// Run seed (the 64-bit Philox key).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+}
+
+impl ProblemArgs {
+    fn problem(&self) -> Result<Problem, ParamError> {
+        Problem::new(self.d, self.gamma, self.beta, self.sigma, self.noise, self.seed)
+    }
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    /// The distribution.
+    #[arg(value_enum)]
+    distribution: Distribution,
+    #[command(flatten)]
+    problem: ProblemArgs,
+    /// Number of rows.
+    #[arg(long)]
+    n: u64,
     /// Failure budget δ of the planted teacher's cap (N_tot = --n): M = ⌈γ_s √(2 ln(2n/δ))⌉.
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     delta: f64,
@@ -376,7 +373,7 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn sample(args: SampleArgs) -> Result<()> {
-    let problem = Problem::new(args.d, args.gamma, args.beta, args.sigma, args.noise, args.seed)?;
+    let problem = args.problem.problem()?;
     validate_rows(args.n)?;
     let rule = WidthRule::new(args.n as f64, args.delta)?;
     let sampler = Sampler::new(args.distribution, &problem, 0, Split::Train, rule);
@@ -386,7 +383,7 @@ fn sample(args: SampleArgs) -> Result<()> {
         "wrote {} rows of {} (d = {}) to {} in {:.2} s",
         args.n,
         args.distribution.name(),
-        args.d,
+        args.problem.d,
         args.out.display(),
         start.elapsed().as_secs_f64()
     );
@@ -478,14 +475,15 @@ fn bench_step(args: BenchStepArgs) -> Result<()> {
 }
 
 fn run_learner(args: RunArgs) -> Result<()> {
+    let p = &args.problem;
     let spec = RunSpec {
         learner: args.learner,
-        d: args.d,
-        gamma: args.gamma,
-        beta: args.beta,
-        sigma: args.sigma,
-        noise: args.noise,
-        seed: args.seed,
+        d: p.d,
+        gamma: p.gamma,
+        beta: p.beta,
+        sigma: p.sigma,
+        noise: p.noise,
+        seed: p.seed,
         instance: args.instance,
         null: args.null,
         clwe_derived: args.clwe_derived,

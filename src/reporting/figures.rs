@@ -12,20 +12,18 @@ type DrawResult = Result<(), Box<dyn std::error::Error>>;
 /// One heatmap per (learner, data, noise model) of the success rate over d × σ.
 pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary]) -> DrawResult {
     let mut panels: Vec<(String, String, String)> =
-        summaries.iter().map(|s| (s.key.learner.clone(), s.key.data.clone(), s.key.noise.clone())).collect();
+        summaries.iter().map(|s| (s.learner.clone(), s.data.clone(), s.noise.clone())).collect();
     panels.dedup();
     panels.sort();
     panels.dedup();
     for (learner, data, noise) in panels {
-        let cells: Vec<&PointSummary> = summaries
-            .iter()
-            .filter(|s| s.key.learner == learner && s.key.data == data && s.key.noise == noise)
-            .collect();
-        let mut ds: Vec<usize> = cells.iter().map(|s| s.key.d).collect();
+        let cells: Vec<&PointSummary> =
+            summaries.iter().filter(|s| s.learner == learner && s.data == data && s.noise == noise).collect();
+        let mut ds: Vec<usize> = cells.iter().map(|s| s.d).collect();
         ds.sort_unstable();
         ds.dedup();
         let mut sigmas: Vec<(super::summary::OrderedF64, String)> =
-            cells.iter().map(|s| (s.key.sigma_order, s.key.sigma.clone())).collect();
+            cells.iter().map(|s| (s.sigma_order, s.sigma.clone())).collect();
         sigmas.sort();
         sigmas.dedup_by(|a, b| a.1 == b.1);
         let name = format!("success-{learner}-{data}-{noise}.svg");
@@ -55,8 +53,8 @@ pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary]) -> DrawResult {
             .y_label_formatter(&|v| label_of(v, &|i| sigmas.get(i).map(|s| s.1.clone())))
             .draw()?;
         for s in &cells {
-            let x = ds.iter().position(|d| *d == s.key.d).expect("listed") as i32;
-            let y = sigmas.iter().position(|v| v.1 == s.key.sigma).expect("listed") as i32;
+            let x = ds.iter().position(|d| *d == s.d).expect("listed") as i32;
+            let y = sigmas.iter().position(|v| v.1 == s.sigma).expect("listed") as i32;
             let shade = RGBColor((255.0 * (1.0 - s.success_rate)) as u8, (120.0 + 100.0 * s.success_rate) as u8, 90);
             let corners = [
                 (SegmentValue::Exact(x), SegmentValue::Exact(y)),

@@ -91,17 +91,30 @@ pub fn point_key(row: &RunRecord) -> PointKey {
     }
 }
 
-/// Aggregates of one grid point.
+/// Aggregates of one grid point (flat, so it is also the CSV row).
 #[derive(Clone, Debug, Serialize)]
 pub struct PointSummary {
-    /// The grid point.
-    pub key: PointKey,
+    /// Learner.
+    pub learner: String,
+    /// planted, null or clwe-derived.
+    pub data: String,
+    /// Noise model.
+    pub noise: String,
+    /// Dimension.
+    pub d: usize,
+    /// σ label.
+    pub sigma: String,
+    /// β label.
+    pub beta: String,
+    /// log₂ σ, for ordering.
+    #[serde(skip)]
+    pub sigma_order: OrderedF64,
     /// Runs (instances).
     pub runs: usize,
     /// Runs judged `learned`.
     pub learned: usize,
     /// Runs that diverged or timed out.
-    pub failed: usize,
+    pub diverged_or_timed_out: usize,
     /// Fraction learned.
     pub success_rate: f64,
     /// Mean Δ.
@@ -138,14 +151,20 @@ pub fn summarize(rows: &[RunRecord]) -> Vec<PointSummary> {
             PointSummary {
                 runs: rows.len(),
                 learned,
-                failed: rows.iter().filter(|r| matches!(verdict(r), "diverged" | "timeout")).count(),
+                diverged_or_timed_out: rows.iter().filter(|r| matches!(verdict(r), "diverged" | "timeout")).count(),
                 success_rate: learned as f64 / n,
                 mean_delta: mean(&|r| num(r, &["j", "delta"])),
                 mean_r: mean(&|r| num(r, &["j", "r"])),
                 mean_cosine: (!cosines.is_empty()).then(|| cosines.iter().sum::<f64>() / cosines.len() as f64),
                 mean_wall_s: mean(&|r| r.wall_s),
                 says_clwe: mean(&|r| f64::from(u8::from(says_clwe(r)))),
-                key,
+                learner: key.learner,
+                data: key.data,
+                noise: key.noise,
+                d: key.d,
+                sigma: key.sigma,
+                beta: key.beta,
+                sigma_order: key.sigma_order,
             }
         })
         .collect()
@@ -183,25 +202,21 @@ pub struct Advantage {
 /// Advantages for every grid point that has both null and non-null runs.
 pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
     let mut out = Vec::new();
-    for s in summaries.iter().filter(|s| s.key.data != "null") {
+    for s in summaries.iter().filter(|s| s.data != "null") {
         let Some(null) = summaries.iter().find(|n| {
-            n.key.data == "null"
-                && n.key.learner == s.key.learner
-                && n.key.noise == s.key.noise
-                && n.key.d == s.key.d
-                && n.key.sigma == s.key.sigma
+            n.data == "null" && n.learner == s.learner && n.noise == s.noise && n.d == s.d && n.sigma == s.sigma
         }) else {
             continue;
         };
         let shrunk = |p: f64, n: usize| (p * n as f64 + 0.5) / (n as f64 + 1.0);
         let var = |p: f64, n: usize| shrunk(p, n) * (1.0 - shrunk(p, n)) / n as f64;
         out.push(Advantage {
-            learner: s.key.learner.clone(),
-            data: s.key.data.clone(),
-            noise: s.key.noise.clone(),
-            d: s.key.d,
-            sigma: s.key.sigma.clone(),
-            beta: s.key.beta.clone(),
+            learner: s.learner.clone(),
+            data: s.data.clone(),
+            noise: s.noise.clone(),
+            d: s.d,
+            sigma: s.sigma.clone(),
+            beta: s.beta.clone(),
             n_clwe: s.runs,
             n_null: null.runs,
             p_clwe: s.says_clwe,
@@ -213,11 +228,10 @@ pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
     out
 }
 
-fn write_csv(path: &Path, headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(headers).map_err(std::io::Error::other)?;
     for r in rows {
-        w.write_record(r).map_err(std::io::Error::other)?;
+        w.serialize(r).map_err(std::io::Error::other)?;
     }
     let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
     write_file_atomically(path, &bytes)
@@ -235,58 +249,16 @@ pub fn write_tables(
 ) -> std::io::Result<(Vec<PointSummary>, Vec<Advantage>)> {
     let summaries = summarize(rows);
     let advantages = advantages(&summaries);
-    let csv_rows: Vec<Vec<String>> = summaries
-        .iter()
-        .map(|s| {
-            vec![
-                s.key.learner.clone(),
-                s.key.data.clone(),
-                s.key.noise.clone(),
-                s.key.d.to_string(),
-                s.key.sigma.clone(),
-                s.key.beta.clone(),
-                s.runs.to_string(),
-                s.learned.to_string(),
-                s.failed.to_string(),
-                s.success_rate.to_string(),
-                s.mean_delta.to_string(),
-                s.mean_r.to_string(),
-                s.mean_cosine.map_or(String::new(), |c| c.to_string()),
-                s.mean_wall_s.to_string(),
-                s.says_clwe.to_string(),
-            ]
-        })
-        .collect();
-    write_csv(
-        &dir.join("summary.csv"),
-        &[
-            "learner",
-            "data",
-            "noise",
-            "d",
-            "sigma",
-            "beta",
-            "runs",
-            "learned",
-            "diverged_or_timeout",
-            "success_rate",
-            "mean_delta",
-            "mean_r",
-            "mean_cosine",
-            "mean_wall_s",
-            "says_clwe",
-        ],
-        &csv_rows,
-    )?;
+    write_csv(&dir.join("summary.csv"), &summaries)?;
     let body: Vec<Vec<String>> = summaries
         .iter()
         .map(|s| {
             vec![
-                s.key.learner.clone(),
-                s.key.data.clone(),
-                s.key.noise.clone(),
-                s.key.d.to_string(),
-                s.key.sigma.clone(),
+                s.learner.clone(),
+                s.data.clone(),
+                s.noise.clone(),
+                s.d.to_string(),
+                s.sigma.clone(),
                 format!("{}/{}", s.learned, s.runs),
                 f(s.mean_delta),
                 format!("{:.3}", s.mean_r),
@@ -311,43 +283,7 @@ pub fn write_tables(
     );
     write_file_atomically(&dir.join("summary.md"), md.as_bytes())?;
     if !advantages.is_empty() {
-        let csv_rows: Vec<Vec<String>> = advantages
-            .iter()
-            .map(|a| {
-                vec![
-                    a.learner.clone(),
-                    a.data.clone(),
-                    a.noise.clone(),
-                    a.d.to_string(),
-                    a.sigma.clone(),
-                    a.beta.clone(),
-                    a.n_clwe.to_string(),
-                    a.n_null.to_string(),
-                    a.p_clwe.to_string(),
-                    a.p_null.to_string(),
-                    a.advantage.to_string(),
-                    a.ci95.to_string(),
-                ]
-            })
-            .collect();
-        write_csv(
-            &dir.join("advantage.csv"),
-            &[
-                "learner",
-                "data",
-                "noise",
-                "d",
-                "sigma",
-                "beta",
-                "n_clwe",
-                "n_null",
-                "p_clwe",
-                "p_null",
-                "advantage",
-                "ci95",
-            ],
-            &csv_rows,
-        )?;
+        write_csv(&dir.join("advantage.csv"), &advantages)?;
         let body: Vec<Vec<String>> = advantages
             .iter()
             .map(|a| {
