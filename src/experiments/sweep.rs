@@ -469,7 +469,13 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
         text.push(b'\n');
     }
     crate::reporting::atomic::write_file_atomically(&path, &text).map_err(io(&path))?;
-    let title = std::fs::read_to_string(inputs[0].join("grid.toml"))
+    let (source_grid, out_grid) = (inputs[0].join("grid.toml"), out.join("grid.toml"));
+    if !out_grid.exists()
+        && let Ok(text) = std::fs::read(&source_grid)
+    {
+        crate::reporting::atomic::write_file_atomically(&out_grid, &text).map_err(io(&out_grid))?;
+    }
+    let title = std::fs::read_to_string(&source_grid)
         .ok()
         .and_then(|t| toml::from_str::<Grid>(&t).ok())
         .map_or_else(|| "merged sweep".to_string(), |g| g.name);
