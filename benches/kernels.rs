@@ -7,8 +7,8 @@
 //! `generate`) and the bytes it must move, so `clwe-bench report` can turn medians into GFLOP/s,
 //! GB/s and % of the measured peak.
 //!
-//! Environment: `CLWE_BENCH_GRID=smoke` runs one tiny shape (what CI runs, through
-//! `cargo test --benches`); `CLWE_BENCH_SOFTWARE=1` also benchmarks software wgpu adapters
+//! Environment: `CLWE_BENCH_GRID=smoke` runs one tiny shape (what CI runs), `=small` four
+//! moderate ones; `CLWE_BENCH_SOFTWARE=1` also benchmarks software wgpu adapters
 //! (llvmpipe/lavapipe: correct but not a proxy for GPU speed). The backends used are written to
 //! `target/criterion/clwe-bench-backends.json` for the report.
 
@@ -20,10 +20,13 @@ use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfi
 use clwe_bench::experiments::bench_step::bench_config;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
-/// (d, k', B) shapes: the grid, or one tiny shape for smoke runs.
+/// (d, k', B) shapes: the full grid, `small` (d ≤ 256, k' ≤ 1024, B = 4096: what a software
+/// adapter finishes in minutes), or `smoke` (one tiny shape).
 fn grid() -> Vec<(usize, usize, usize)> {
-    if std::env::var("CLWE_BENCH_GRID").as_deref() == Ok("smoke") {
-        return vec![(16, 32, 256)];
+    match std::env::var("CLWE_BENCH_GRID").as_deref() {
+        Ok("smoke") => return vec![(16, 32, 256)],
+        Ok("small") => return vec![(64, 256, 4096), (64, 1024, 4096), (256, 256, 4096), (256, 1024, 4096)],
+        _ => {}
     }
     let mut shapes = Vec::new();
     for d in [64, 256, 1024] {

@@ -125,14 +125,19 @@ pub struct PointSummary {
     pub mean_cosine: Option<f64>,
     /// Mean wall seconds per run.
     pub mean_wall_s: f64,
-    /// Fraction of runs whose held-out MSE says "CLWE" (SPEC §6 rule).
+    /// Fraction of runs that say "CLWE" ([`says_clwe`]).
     pub says_clwe: f64,
 }
 
-/// The SPEC §6 distinguisher: "CLWE" iff the held-out MSE against the noisy labels is below
-/// 1/48 + σ² − ε/2; with independent label noise that is MSE(h, f) < 1/48 − ε/2.
+/// The distinguisher of SPEC §6, in its paired form: a run says "CLWE" iff its learner weakly
+/// learned (the lower 99% bound of Δ = MSE(trivial) − MSE(h) on the held-out samples exceeds
+/// ε). SPEC §6 compares MSE(h) with the population constant 1/48 + σ² at margin ε/2; with
+/// n_test = 2·10⁴ the sampling error of MSE(h) (≈ 2e-4) exceeds ε/2 (≈ 1e-4), and that literal
+/// rule made the constant predictor say "CLWE" in 10–40% of runs. Comparing with the trivial
+/// predictor's MSE on the same samples (whose population value is that constant, the label
+/// marginal being the same under CLWE and the null) removes that noise.
 pub fn says_clwe(row: &RunRecord) -> bool {
-    num(row, &["eval", "mse_student"]) < 1.0 / 48.0 - num(row, &["j", "epsilon"]) / 2.0
+    verdict(row) == "learned"
 }
 
 /// Summaries of every grid point, in key order.
@@ -299,8 +304,10 @@ pub fn write_tables(
             })
             .collect();
         let md = format!(
-            "# {title}: distinguishing advantage\n\nA learner says \"CLWE\" iff its held-out MSE is below 1/48 + σ² − ε/2 \
-             (SPEC §6). Advantage = P(CLWE | {}) − P(CLWE | null), 95% interval by the normal approximation.\n\n{}",
+            "# {title}: distinguishing advantage\n\nA learner says \"CLWE\" iff it weakly learns on held-out samples: the lower \
+             99% bound of Δ = MSE(trivial) − MSE(h) exceeds ε (the paired form of the SPEC §6 rule; see `says_clwe` in \
+             src/reporting/summary.rs for why). Advantage = P(CLWE | {}) − P(CLWE | null), 95% interval by the normal \
+             approximation.\n\n{}",
             advantages[0].data,
             markdown_table(
                 &["learner", "d", "σ", "β", "P(CLWE | CLWE) (runs)", "P(CLWE | null) (runs)", "advantage"],
