@@ -56,8 +56,11 @@ fn engines() -> Vec<Box<dyn Engine>> {
     engines
 }
 
-/// Times `iters` runs: (wall, device) measurements under each id the backend supports.
-fn ids(engine: &dyn Engine) -> Vec<(&'static str, fn(PhaseTiming) -> Option<Duration>)> {
+/// Picks the measurement a benchmark id reports from a phase timing.
+type Pick = fn(PhaseTiming) -> Option<Duration>;
+
+/// The benchmark ids a backend supports, each with the measurement it reports.
+fn ids(engine: &dyn Engine) -> Vec<(&'static str, Pick)> {
     if engine.info().backend == "cpu" {
         vec![("cpu", |t| Some(t.wall))]
     } else {

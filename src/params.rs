@@ -84,7 +84,7 @@ impl Problem {
         noise: NoiseModel,
         seed: u64,
     ) -> Result<Self, ParamError> {
-        ensure(d >= 1 && d <= MAX_DIM, "--d", d, &format!("an integer in 1..={MAX_DIM}"))?;
+        ensure((1..=MAX_DIM).contains(&d), "--d", d, &format!("an integer in 1..={MAX_DIM}"))?;
         let gamma = gamma.unwrap_or_else(|| Self::default_gamma(d));
         let beta = beta.unwrap_or(1.0 / d as f64);
         let sigma = sigma.unwrap_or(1.0 / d as f64);

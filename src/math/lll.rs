@@ -141,10 +141,8 @@ fn size_reduce(basis: &mut Basis, lam: &mut [Vec<BigInt>], dd: &[BigInt], k: usi
 /// SWAP(k): exchanges b_k and b_{k−1} and updates the Gram–Schmidt integers.
 fn swap(basis: &mut Basis, lam: &mut [Vec<BigInt>], dd: &mut [BigInt], k: usize, k_max: usize) {
     basis.swap(k, k - 1);
-    for j in 0..k - 1 {
-        let t = std::mem::take(&mut lam[k][j]);
-        lam[k][j] = std::mem::replace(&mut lam[k - 1][j], t);
-    }
+    let (before, from_k) = lam.split_at_mut(k);
+    before[k - 1][..k - 1].swap_with_slice(&mut from_k[0][..k - 1]);
     let l = lam[k][k - 1].clone();
     let b = (&dd[k - 1] * &dd[k + 1] + &l * &l) / &dd[k];
     for row in lam.iter_mut().take(k_max + 1).skip(k + 1) {
@@ -273,6 +271,7 @@ mod tests {
         assert!(b.iter().map(|r| norm_squared(r)).min().unwrap() < BigInt::from(weights[1]));
     }
 
+    #[allow(clippy::needless_range_loop)] // textbook elimination over index ranges
     fn determinant(mut m: Vec<Vec<BigRational>>) -> BigRational {
         let n = m.len();
         let mut det = BigRational::one();

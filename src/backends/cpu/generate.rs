@@ -17,6 +17,7 @@ const ROWS_PER_TASK: usize = 64;
 
 /// Philox4x32-10 on `LANES` counters at once (structure of arrays).
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep, for vectorisation
 fn philox_lanes(ctr: &mut [[u32; LANES]; 4], key: Key) {
     let mut key = key;
     for round in 0..PHILOX_ROUNDS {
@@ -48,6 +49,7 @@ pub fn fill_normals(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
 crate::multiversion! {
 /// The lane kernel over the (row, block) pairs of one chunk of rows, walked in order without
 /// divisions; rows of a multiple-of-4 dimension are contiguous, so those writes are too.
+#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep, for vectorisation
 fn fill_chunk(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
     let blocks_per_row = d.div_ceil(4);
     let pairs = out.len() / d * blocks_per_row;
@@ -76,7 +78,7 @@ fn fill_chunk(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
             let [n2, n3] = box_muller(uniform_f32(ctr[2][l]), uniform_f32(ctr[3][l]));
             normals[l] = [n0, n1, n2, n3];
         }
-        if d % 4 == 0 {
+        if d.is_multiple_of(4) {
             out[4 * start..4 * (start + lanes)].copy_from_slice(normals[..lanes].as_flattened());
             continue;
         }
