@@ -2,7 +2,8 @@
 //! turned into one markdown table and one CSV per backend: median time with its 95% interval,
 //! throughput in GFLOP/s (G normals/s for `generate`) and GB/s from the work and bytes each
 //! benchmark declares, and % of the backend's measured peak (the `calibration` group: best GEMM
-//! FLOP/s and copy bandwidth), with machine and adapter metadata on top.
+//! FLOP/s and copy bandwidth), with machine and adapter metadata on top; and a figure of step
+//! throughput against k' per backend.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -300,8 +301,68 @@ pub fn write_report(
         let csv_path = out.join(format!("timings-{family}.csv"));
         write_file_atomically(&csv_path, &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
         written.extend([md_path, csv_path]);
+        let svg_path = out.join(format!("step-throughput-{family}.svg"));
+        if step_figure(&svg_path, family, &rows, peak.gflops).map_err(|e| std::io::Error::other(e.to_string()))? {
+            written.push(svg_path);
+        }
     }
     Ok(written)
+}
+
+/// GFLOP/s of the step benchmarks against k' (log scale), one line per (benchmark id, d, B),
+/// with the calibrated peak as a horizontal line. Returns whether there was anything to draw.
+fn step_figure(
+    path: &Path,
+    family: &str,
+    rows: &[&Measurement],
+    peak: Option<f64>,
+) -> Result<bool, Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    let mut lines: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for m in rows.iter().filter(|m| m.group.starts_with("step-")) {
+        if let (Some((d, k, b)), Some(g)) = (shape(&m.parameter), m.giga_work_per_s()) {
+            lines.entry(format!("{} {} d={d} B={b}", m.group, m.function)).or_default().push((k as f64, g));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(false);
+    }
+    let points = lines.values().flatten();
+    let (x0, x1) = points.clone().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let y1 = points.fold(peak.unwrap_or(0.0), |a, p| a.max(p.1));
+    let root = SVGBackend::new(path, (760, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{family}: training-step throughput (4·B·d·k' FLOPs per step)"), ("sans-serif", 15))
+        .margin(12)
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d((x0 / 1.2..x1 * 1.2).log_scale(), 0f64..y1 * 1.1)?;
+    chart.configure_mesh().x_desc("k'").y_desc("GFLOP/s").draw()?;
+    for (i, (name, mut pts)) in lines.into_iter().enumerate() {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
+        chart.draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))?;
+    }
+    if let Some(p) = peak {
+        chart
+            .draw_series(LineSeries::new([(x0 / 1.2, p), (x1 * 1.2, p)], BLACK.mix(0.4)))?
+            .label("calibrated peak")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], BLACK.mix(0.4)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", 10))
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()?;
+    root.present()?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -350,6 +411,7 @@ mod tests {
         assert!((p.gflops.unwrap() - 343.59738368).abs() < 1e-9);
         assert!((p.gb_per_s.unwrap() - 53.6870912).abs() < 1e-9);
         let files = write_report(&m, &[], dir.path()).unwrap();
+        assert!(files.iter().any(|f| f.extension().is_some_and(|e| e == "svg")), "{files:?}");
         let md = std::fs::read_to_string(&files[0]).unwrap();
         assert!(
             md.contains("| step-fresh | cpu |  | 64 | 256 | 4096 | 1.0000 | [0.9000, 1.1000] | 268.435 | GFLOP/s |"),
