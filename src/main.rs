@@ -548,7 +548,7 @@ fn lll_reduce(args: LllReduceArgs) -> Result<()> {
         expected: e.to_string(),
     })?;
     let start = std::time::Instant::now();
-    let stats = clwe_bench::math::lll::lll_reduce(&mut basis, args.delta).map_err(|e| match e {
+    let stats = clwe_bench::math::lll::lll_reduce_auto(&mut basis, args.delta).map_err(|e| match e {
         LatticeError::Delta(_) => anyhow::Error::new(ParamError {
             name: "--delta".into(),
             value: args.delta.to_string(),
@@ -560,7 +560,7 @@ fn lll_reduce(args: LllReduceArgs) -> Result<()> {
     write_file_atomically(&args.out, format_fplll(&basis).as_bytes())
         .with_context(|| format!("cannot write --out {}", args.out.display()))?;
     eprintln!(
-        "reduced {}×{} basis in {:.3} s ({} swaps, {} size reductions); first vector norm² = {}",
+        "reduced {}×{} basis in {:.6} s ({} swaps, {} size reductions); first vector norm² = {}",
         basis.len(),
         basis.first().map_or(0, Vec::len),
         seconds,

@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Fit, Instance, Learner, LearnerError, RunContext, evaluate_predictor};
-use crate::math::lll::{LllStats, lll_reduce, norm_squared};
+use crate::math::lll::{LllStats, lll_reduce_auto, norm_squared};
 use crate::math::target::{dot, triangle_wave};
 use crate::params::{NoiseModel, Problem, SQRT_TAU};
 use crate::sampling::hclwe::ComponentTable;
@@ -295,7 +295,7 @@ pub fn attack(
     let d = problem.d;
     let AttackLattice { mut basis, samples, p } = attack_lattice(mode, problem, instance, clwe_derived, n_bits)?;
     let start = Instant::now();
-    let stats = lll_reduce(&mut basis, 0.99).map_err(|e| LearnerError::Lattice(e.to_string()))?;
+    let stats = lll_reduce_auto(&mut basis, 0.99).map_err(|e| LearnerError::Lattice(e.to_string()))?;
     let lll_seconds = start.elapsed().as_secs_f64();
     let first_norm = norm_squared(&basis[0]).to_f64().unwrap_or(f64::INFINITY).sqrt().log2();
     // The hidden integers: the first reduced vector of the expected shape.

@@ -6,7 +6,7 @@
 
 use num_bigint::BigInt;
 use num_integer::Integer;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 use serde::Serialize;
 
 /// A lattice basis: one row per basis vector.
@@ -153,6 +153,146 @@ fn swap(basis: &mut Basis, lam: &mut [Vec<BigInt>], dd: &mut [BigInt], k: usize,
     dd[k] = b;
 }
 
+/// Reduces `basis` like [`lll_reduce`], taking a fast path for knapsack-shaped bases — rows
+/// (e_i | a_i): an identity block and one column of large integers, the shape of every relation
+/// lattice of the attack — and the exact algorithm otherwise. The fast path reduces truncated
+/// copies [U | ⌊U·a / 2^s⌉] (entries within ~50 bits) with floating-point LLL, feeding the
+/// column's bits a chunk at a time, and finishes with s = 0 on the exact basis [U | U·a], so the
+/// result is an LLL-reduced basis of the same lattice (U unimodular). It falls back to the exact
+/// algorithm whenever an entry would leave the range where f64 Gram–Schmidt is exact.
+pub fn lll_reduce_auto(basis: &mut Basis, delta: f64) -> Result<LllStats, LatticeError> {
+    delta_fraction(delta)?;
+    if let Some(stats) = knapsack_fast_path(basis, delta) {
+        return Ok(stats);
+    }
+    lll_reduce(basis, delta)
+}
+
+/// Bits of the truncated column fed to the floating-point reduction: squared norms stay near
+/// 2^52, where f64 still resolves the short vectors the reduction is after.
+const FEED_BITS: u64 = 26;
+/// Largest magnitude an entry may reach on the fast path before it gives up (dot products are
+/// summed exactly in i128, then rounded once to f64).
+const FAST_ENTRY_LIMIT: i64 = 1 << 31;
+
+fn knapsack_fast_path(basis: &mut Basis, delta: f64) -> Option<LllStats> {
+    let n = basis.len();
+    if n < 2 || basis.iter().any(|r| r.len() != n + 1) {
+        return None;
+    }
+    let identity = basis
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r[..n].iter().enumerate().all(|(j, v)| *v == BigInt::from(i64::from(i == j))));
+    if !identity {
+        return None;
+    }
+    let column: Vec<BigInt> = basis.iter().map(|r| r[n].clone()).collect();
+    let bits = column.iter().map(|a| a.bits()).max().unwrap_or(0);
+    let mut u: Vec<Vec<i64>> = (0..n).map(|i| (0..n).map(|j| i64::from(i == j)).collect()).collect();
+    let mut shift = bits.saturating_sub(FEED_BITS);
+    let mut stats = LllStats::default();
+    loop {
+        // The current column U·a, exact, then truncated by 2^shift.
+        let exact: Vec<BigInt> =
+            u.iter().map(|row| row.iter().zip(&column).fold(BigInt::zero(), |s, (x, a)| s + a * x)).collect();
+        let truncated: Option<Vec<i64>> = exact.iter().map(|c| round_shift(c, shift).to_i64()).collect();
+        let mut rows: Vec<Vec<i64>> =
+            u.iter().zip(truncated?).map(|(r, c)| r.iter().copied().chain([c]).collect()).collect();
+        let round = lll_f64(&mut rows, delta)?;
+        stats.swaps += round.swaps;
+        stats.size_reductions += round.size_reductions;
+        u = rows.iter().map(|r| r[..n].to_vec()).collect();
+        if shift == 0 {
+            for (dst, src) in basis.iter_mut().zip(&rows) {
+                *dst = src.iter().map(|&v| BigInt::from(v)).collect();
+            }
+            return Some(stats);
+        }
+        shift = shift.saturating_sub(FEED_BITS / 2);
+    }
+}
+
+/// ⌊c / 2^s⌉.
+fn round_shift(c: &BigInt, s: u64) -> BigInt {
+    if s == 0 {
+        return c.clone();
+    }
+    (c + (BigInt::one() << (s - 1))) >> s
+}
+
+/// Schnorr–Euchner LLL on small integer rows with f64 Gram–Schmidt recomputed from exact i128
+/// dot products; `None` if an entry leaves ±[`FAST_ENTRY_LIMIT`] for the first n−1 … columns or
+/// the arithmetic would overflow.
+fn lll_f64(b: &mut [Vec<i64>], delta: f64) -> Option<LllStats> {
+    let n = b.len();
+    let dot = |x: &[i64], y: &[i64]| x.iter().zip(y).map(|(p, q)| i128::from(*p) * i128::from(*q)).sum::<i128>() as f64;
+    let mut mu = vec![vec![0.0f64; n]; n];
+    let mut norm = vec![0.0f64; n];
+    let mut stats = LllStats::default();
+    let gso_row = |b: &[Vec<i64>], mu: &mut [Vec<f64>], norm: &mut [f64], k: usize| {
+        let mut r = vec![0.0; k];
+        for j in 0..k {
+            let mut v = dot(&b[k], &b[j]);
+            for l in 0..j {
+                v -= mu[j][l] * r[l];
+            }
+            r[j] = v;
+            mu[k][j] = v / norm[j];
+        }
+        norm[k] = dot(&b[k], &b[k]) - (0..k).map(|j| mu[k][j] * r[j]).sum::<f64>();
+    };
+    gso_row(b, &mut mu, &mut norm, 0);
+    let mut k = 1;
+    let mut iterations = 0u64;
+    while k < n {
+        iterations += 1;
+        if iterations > 50_000_000 {
+            return None;
+        }
+        // Size reduction, repeated until every |μ_kj| ≤ 0.51 with a fresh Gram–Schmidt row.
+        loop {
+            gso_row(b, &mut mu, &mut norm, k);
+            let mut changed = false;
+            for j in (0..k).rev() {
+                let q = mu[k][j].round();
+                if q.abs() < 1.0 || mu[k][j].abs() <= 0.51 {
+                    continue;
+                }
+                if q.abs() > 1e15 {
+                    return None;
+                }
+                let qi = q as i64;
+                let (head, tail) = b.split_at_mut(k);
+                for (x, y) in tail[0].iter_mut().zip(&head[j]) {
+                    *x = x.checked_sub(qi.checked_mul(*y)?)?;
+                }
+                for l in 0..j {
+                    mu[k][l] -= q * mu[j][l];
+                }
+                mu[k][j] -= q;
+                changed = true;
+                stats.size_reductions += 1;
+            }
+            if !changed {
+                break;
+            }
+        }
+        if b[k].iter().any(|v| v.abs() > FAST_ENTRY_LIMIT) {
+            return None;
+        }
+        if delta * norm[k - 1] > norm[k] + mu[k][k - 1] * mu[k][k - 1] * norm[k - 1] {
+            b.swap(k, k - 1);
+            stats.swaps += 1;
+            gso_row(b, &mut mu, &mut norm, k - 1);
+            k = (k - 1).max(1);
+        } else {
+            k += 1;
+        }
+    }
+    Some(stats)
+}
+
 /// Parses fplll's matrix format: rows in brackets, integers separated by whitespace.
 pub fn parse_fplll(text: &str) -> Result<Basis, LatticeError> {
     let body = text.trim();
@@ -209,6 +349,11 @@ mod tests {
 
     /// Checks size reduction |μ_ij| ≤ ½ and the Lovász condition with exact rationals.
     fn is_lll_reduced(b: &Basis, delta: f64) -> bool {
+        is_reduced_with(b, delta, BigRational::new(1.into(), 2.into()))
+    }
+
+    /// The same with size-reduction bound η.
+    fn is_reduced_with(b: &Basis, delta: f64, eta: BigRational) -> bool {
         let n = b.len();
         let q = |v: &BigInt| BigRational::from_integer(v.clone());
         let mut star: Vec<Vec<BigRational>> = Vec::new();
@@ -226,9 +371,8 @@ mod tests {
             }
             star.push(v);
         }
-        let half = BigRational::new(1.into(), 2.into());
         let dl = BigRational::new(BigInt::from((delta * 1e6).round() as i64), BigInt::from(1_000_000));
-        (0..n).all(|i| (0..i).all(|j| mu[i][j].abs() <= half))
+        (0..n).all(|i| (0..i).all(|j| mu[i][j].abs() <= eta))
             && (1..n).all(|k| {
                 let lhs = &dl * rdot(&star[k - 1], &star[k - 1]);
                 let rhs = rdot(&star[k], &star[k]) + &mu[k][k - 1] * &mu[k][k - 1] * rdot(&star[k - 1], &star[k - 1]);
@@ -291,6 +435,54 @@ mod tests {
             }
         }
         det
+    }
+
+    /// A knapsack basis [I | a] with `bits`-bit pseudo-random weights.
+    fn knapsack(n: usize, bits: u64, seed: u64) -> Basis {
+        let stream = crate::sampling::streams::Stream::new(seed, 0, crate::sampling::streams::Role::Secret);
+        (0..n)
+            .map(|i| {
+                let mut a = BigInt::zero();
+                for block in 0..bits.div_ceil(32) {
+                    a = (a << 32u32) + BigInt::from(stream.words(i as u64, block as u32)[0]);
+                }
+                let a = a >> (32 * bits.div_ceil(32) - bits);
+                (0..n).map(|j| BigInt::from(i64::from(i == j))).chain([a]).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fast_path_returns_a_reduced_basis_of_the_same_lattice() {
+        let eta = BigRational::new(51.into(), 100.into());
+        for (n, bits) in [(6, 40), (12, 200), (24, 400)] {
+            let original = knapsack(n, bits, n as u64);
+            let mut fast = original.clone();
+            let stats = knapsack_fast_path(&mut fast, 0.99).expect("fast path applies");
+            assert!(stats.swaps > 0);
+            assert!(is_reduced_with(&fast, 0.98, eta.clone()), "n = {n}, {bits} bits: not reduced");
+            // Same lattice: rows are U·[I | a] with U unimodular.
+            let u: Vec<Vec<BigRational>> =
+                fast.iter().map(|r| r[..n].iter().map(|v| BigRational::from_integer(v.clone())).collect()).collect();
+            assert_eq!(determinant(u).abs(), BigRational::one(), "n = {n}");
+            for row in &fast {
+                let ua = row[..n].iter().zip(&original).fold(BigInt::zero(), |s, (u, o)| s + u * &o[n]);
+                assert_eq!(row[n], ua);
+            }
+            // As short as the exact algorithm's first vector, within the LLL factor.
+            let mut exact = original.clone();
+            lll_reduce(&mut exact, 0.99).unwrap();
+            let (f, e) = (norm_squared(&fast[0]), norm_squared(&exact[0]));
+            assert!(f <= &e * BigInt::from(1u64 << n.min(20)), "n = {n}: {f} vs {e}");
+        }
+    }
+
+    #[test]
+    fn non_knapsack_bases_take_the_exact_path() {
+        let mut b = basis(&[&[1, 1, 1], &[-1, 0, 2], &[3, 5, 6]]);
+        assert!(knapsack_fast_path(&mut b.clone(), 0.75).is_none());
+        lll_reduce_auto(&mut b, 0.75).unwrap();
+        assert_eq!(b, basis(&[&[0, 1, 0], &[1, 0, 1], &[-1, 0, 2]]));
     }
 
     #[test]
