@@ -44,11 +44,6 @@ impl ComponentTable {
         self.component(u) as f64 * self.centre_step + self.width * n
     }
 
-    /// The spacing of the component centres, γ/(β² + γ²) ≈ 1/γ.
-    pub fn centre_step(&self) -> f64 {
-        self.centre_step
-    }
-
     /// The standard deviation along w of one component.
     pub fn width(&self) -> f64 {
         self.width

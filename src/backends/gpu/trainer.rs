@@ -403,11 +403,6 @@ impl<'a> GpuTrainer<'a> {
     pub fn workspace(&self) -> &Workspace {
         &self.work
     }
-
-    /// Rows per chunk.
-    pub fn chunk_rows(&self) -> usize {
-        self.rows_cap as usize
-    }
 }
 
 impl Trainer for GpuTrainer<'_> {
