@@ -453,7 +453,8 @@ pub fn run_sweep(
         ));
     }
     progress.finish();
-    publish(dir, &grid.name, &[dir.to_path_buf()])?;
+    let rows = collect_rows(&[dir.to_path_buf()]).map_err(io(dir))?;
+    publish(dir, &grid.name, &rows)?;
     Ok(SweepOutcome { total: points.len(), skipped: points.len() - todo.len(), ran: todo.len() })
 }
 
@@ -479,14 +480,13 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
         .ok()
         .and_then(|t| toml::from_str::<Grid>(&t).ok())
         .map_or_else(|| "merged sweep".to_string(), |g| g.name);
-    publish(out, &title, &[out.to_path_buf()])?;
+    publish(out, &title, &rows)?;
     Ok(rows.len())
 }
 
-/// Tables and figures from every results file in `sources`, written to `dir`.
-fn publish(dir: &Path, title: &str, sources: &[PathBuf]) -> Result<(), SweepError> {
-    let rows = collect_rows(sources).map_err(io(dir))?;
-    let (summaries, advantages) = crate::reporting::summary::write_tables(dir, title, &rows).map_err(io(dir))?;
+/// Tables and figures of `rows`, written to `dir`.
+fn publish(dir: &Path, title: &str, rows: &[RunRecord]) -> Result<(), SweepError> {
+    let (summaries, advantages) = crate::reporting::summary::write_tables(dir, title, rows).map_err(io(dir))?;
     let figure_error = |e: Box<dyn std::error::Error>| io(dir)(std::io::Error::other(e.to_string()));
     crate::reporting::figures::success_heatmaps(dir, &summaries).map_err(figure_error)?;
     crate::reporting::figures::advantage_plot(dir, &advantages).map_err(figure_error)?;

@@ -27,7 +27,7 @@ use serde_json::json;
 use super::{Fit, Instance, Learner, LearnerError, RunContext, evaluate_predictor};
 use crate::math::lll::{LllStats, lll_reduce_auto, norm_squared};
 use crate::math::target::{dot, triangle_wave};
-use crate::params::{NoiseModel, Problem, SQRT_TAU};
+use crate::params::{Problem, SQRT_TAU};
 use crate::sampling::hclwe::ComponentTable;
 use crate::sampling::streams::{Role, Scalar, Stream};
 
@@ -158,7 +158,7 @@ fn draw(mode: AttackMode, problem: &Problem, instance: u32, clwe_derived: bool, 
                 }
                 let half: BigInt = &one >> 1u32;
                 let nearest: BigInt = Integer::div_floor(&(&t + &half), &one) * &one;
-                (t - nearest).abs() + fixed(label_noise(problem, &scalars, i), p)
+                (t - nearest).abs() + fixed(crate::sampling::label_noise(problem, &scalars, i), p)
             }
             AttackMode::Hclwe => {
                 // y = g − ⟨w,g⟩w + t·w with t = γk/(β²+γ²) + width·n, in fixed point.
@@ -181,18 +181,6 @@ fn draw(mode: AttackMode, problem: &Problem, instance: u32, clwe_derived: bool, 
         out.labels.push(label);
     }
     out
-}
-
-fn label_noise(problem: &Problem, scalars: &Stream, i: u64) -> f64 {
-    let sigma = problem.sigma;
-    match problem.noise {
-        NoiseModel::Gaussian => sigma * scalars.scalar_normal(i, Scalar::LabelNoise),
-        NoiseModel::Uniform => sigma * 3f64.sqrt() * (2.0 * scalars.scalar_uniforms(i, Scalar::LabelNoise)[0] - 1.0),
-        NoiseModel::Laplace => {
-            let [u0, u1] = scalars.scalar_uniforms(i, Scalar::LabelNoise);
-            sigma / 2f64.sqrt() * (u1.ln() - u0.ln())
-        }
-    }
 }
 
 /// An integer u ≠ 0 with Σ u_i r_i = 0 for the d+1 integer rows r_i ∈ ℤ^d, by fraction-free
@@ -404,6 +392,7 @@ impl Learner for Lll {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::NoiseModel;
 
     fn noiseless(d: usize) -> Problem {
         Problem::new(d, None, Some(0.0), Some(0.0), NoiseModel::Gaussian, 11).unwrap()

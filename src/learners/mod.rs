@@ -42,8 +42,6 @@ pub struct Instance {
     pub instance: u32,
     /// How labels are made: planted, planted-null, or clwe-derived.
     pub kind: Distribution,
-    /// Labels independent of x (the null).
-    pub null: bool,
     /// The teacher's cap (width 4M + 1).
     pub cap: CappedTriangle,
     /// The secret direction w.
@@ -59,10 +57,14 @@ impl Instance {
             problem: problem.clone(),
             instance,
             kind,
-            null: kind == Distribution::PlantedNull,
             cap: CappedTriangle::new(rule.cap(problem.gamma_s())),
             secret: secret_direction(problem.seed, instance, problem.d),
         }
+    }
+
+    /// Whether labels are independent of x (the planted null).
+    pub fn is_null(&self) -> bool {
+        self.kind == Distribution::PlantedNull
     }
 
     /// The planted (or null) sampler of `split`.
@@ -78,7 +80,7 @@ impl Instance {
             cap_m: self.cap.cap(),
             sigma: self.problem.sigma as f32,
             noise: self.problem.noise,
-            null: self.null,
+            null: self.is_null(),
             phase_noise: if self.kind == Distribution::ClweDerived { self.problem.beta_s() as f32 } else { 0.0 },
             seed: self.problem.seed,
             instance: self.instance,
@@ -218,7 +220,7 @@ pub fn evaluate_predictor(inst: &Instance, ctx: &RunContext<'_>, predict: impl F
             for i in c * 4096..((c + 1) * 4096).min(n_test) {
                 test.fill_row(i, &mut row);
                 let x = &row[..d];
-                let f = if inst.null {
+                let f = if inst.is_null() {
                     test.null_phase_label(i)
                 } else {
                     test.cap().eval_closed_form(inst.problem.gamma_s() * dot(&inst.secret, x))

@@ -184,20 +184,26 @@ impl Sampler {
         1.0 - self.scalars.scalar_uniforms(index, Scalar::Phase)[0]
     }
 
-    /// ξ with variance σ² under the chosen noise model.
+    /// ξ of sample `index`.
     fn label_noise(&self, index: u64) -> f64 {
-        let sigma = self.problem.sigma;
-        match self.problem.noise {
-            NoiseModel::Gaussian => sigma * self.scalars.scalar_normal(index, Scalar::LabelNoise),
-            NoiseModel::Uniform => {
-                let [u, _] = self.scalars.scalar_uniforms(index, Scalar::LabelNoise);
-                sigma * 3f64.sqrt() * (2.0 * u - 1.0)
-            }
-            NoiseModel::Laplace => {
-                // The difference of two Exp(1) variables is Laplace(0, 1), variance 2.
-                let [u0, u1] = self.scalars.scalar_uniforms(index, Scalar::LabelNoise);
-                sigma / 2f64.sqrt() * (u1.ln() - u0.ln())
-            }
+        label_noise(&self.problem, &self.scalars, index)
+    }
+}
+
+/// Label noise ξ of sample `index` (variance σ² under the problem's noise model), drawn from the
+/// label-noise slot of the scalar stream `scalars`.
+pub fn label_noise(problem: &Problem, scalars: &Stream, index: u64) -> f64 {
+    let sigma = problem.sigma;
+    match problem.noise {
+        NoiseModel::Gaussian => sigma * scalars.scalar_normal(index, Scalar::LabelNoise),
+        NoiseModel::Uniform => {
+            let [u, _] = scalars.scalar_uniforms(index, Scalar::LabelNoise);
+            sigma * 3f64.sqrt() * (2.0 * u - 1.0)
+        }
+        NoiseModel::Laplace => {
+            // The difference of two Exp(1) variables is Laplace(0, 1), variance 2.
+            let [u0, u1] = scalars.scalar_uniforms(index, Scalar::LabelNoise);
+            sigma / 2f64.sqrt() * (u1.ln() - u0.ln())
         }
     }
 }
