@@ -151,7 +151,7 @@ fn calibration(c: &mut Criterion, engine: &dyn Engine, gpu: Option<&GpuEngine>) 
                 bytes: 12 * (n as u64).pow(2),
             });
             group.bench_function(BenchmarkId::new("cpu", format!("gemm-{n}")), |bench| {
-                bench.iter(|| clwe_bench::backends::cpu::step::sgemm(n, n, n, &a, n, 1, &b, n, 1, &mut out))
+                bench.iter(|| clwe_bench::backends::cpu::gemm::sgemm(n, n, n, &a, n, 1, &b, n, 1, &mut out))
             });
             let src = vec![1.0f32; (copy_bytes / 4) as usize];
             let mut dst = vec![0.0f32; src.len()];

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use clwe_bench::backends::gpu::{GpuEngine, GpuOptions, list_adapters};
 use clwe_bench::backends::{BackendChoice, Engine, cpu::CpuEngine, select_engine};
-use clwe_bench::experiments::bench_step::{bench_config, bench_step as run_bench_step};
+use clwe_bench::experiments::bench_step::{bench_config, bench_step as run_bench_step, square_sgemm_gflops};
 use clwe_bench::experiments::construction;
 use clwe_bench::experiments::runs::{RunSpec, run_one};
 use clwe_bench::experiments::sweep::{Grid, Shard, SweepError, rows_path, run_sweep};
@@ -240,6 +240,10 @@ struct BenchStepArgs {
     /// wgpu only: generate x inside the product kernels instead of storing the batch.
     #[arg(long)]
     fused: bool,
+    /// cpu only: after each repeat, time a 2048³ sgemm (the calibration product) for as long
+    /// and report the step as % of it: a same-minute "% of peak" on a machine that drifts.
+    #[arg(long)]
+    vs_sgemm: bool,
     /// One JSON object per repeat on stdout.
     #[arg(long)]
     json: bool,
@@ -459,14 +463,26 @@ fn bench_step(args: BenchStepArgs) -> Result<()> {
     } else {
         select_engine(args.backend)?
     };
+    if args.vs_sgemm {
+        ensure(engine.info().backend == "cpu", "--vs-sgemm", "set", "only with the cpu backend")?;
+    }
     let json = args.json;
     run_bench_step(engine.as_ref(), args.fused, &config, args.warmup, args.steps, args.repeats, |r| {
+        let sgemm = args.vs_sgemm.then(|| square_sgemm_gflops(2048, r.seconds.max(0.5)));
         if json {
-            println!("{}", serde_json::to_string(r).expect("records serialise"));
+            let mut row = serde_json::to_value(r).expect("records serialise");
+            if let Some(g) = sgemm {
+                row["sgemm_2048_gflops"] = g.into();
+                row["percent_of_sgemm"] = (100.0 * r.gflops / g).into();
+            }
+            println!("{row}");
         } else {
             let device = r.device_gflops.map_or(String::new(), |g| format!(", {g:.1} GFLOP/s on device time"));
+            let peak = sgemm.map_or(String::new(), |g| {
+                format!(" = {:.1}% of the {g:.1} GFLOP/s a 2048³ sgemm ran at right after", 100.0 * r.gflops / g)
+            });
             println!(
-                "{} {} [{}] d={} k'={} B={}: {:.2} steps/s, {:.1} GFLOP/s{device}, loss {:.4}",
+                "{} {} [{}] d={} k'={} B={}: {:.2} steps/s, {:.1} GFLOP/s{peak}{device}, loss {:.4}",
                 r.backend.backend, r.variant, r.backend.adapter, r.d, r.k, r.batch, r.steps_per_s, r.gflops, r.loss
             );
         }

@@ -122,3 +122,33 @@ fn divergence_and_timeouts_are_verdicts_not_crashes() {
     assert_eq!(run(&["--lr", "1e6", "--budget-steps", "200"]), "diverged");
     assert_eq!(run(&["--budget-steps", "100000000", "--budget-seconds", "0.2"]), "timeout");
 }
+
+#[test]
+fn bench_step_vs_sgemm_reports_the_step_as_a_share_of_a_same_minute_sgemm() {
+    let o = clwe_bench(&[
+        "bench-step",
+        "--backend",
+        "cpu",
+        "--d",
+        "32",
+        "--k",
+        "64",
+        "--batch",
+        "256",
+        "--steps",
+        "2",
+        "--repeats",
+        "1",
+        "--vs-sgemm",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let row: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON row");
+    let (step, sgemm, percent) = (
+        row["gflops"].as_f64().unwrap(),
+        row["sgemm_2048_gflops"].as_f64().unwrap(),
+        row["percent_of_sgemm"].as_f64().unwrap(),
+    );
+    assert!(sgemm > 0.0 && step > 0.0, "{row}");
+    assert!((percent - 100.0 * step / sgemm).abs() < 1e-9, "{row}");
+}

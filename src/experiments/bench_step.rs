@@ -2,6 +2,8 @@
 //! one backend, for quick comparisons with other frameworks (the numpy peer, PyTorch, JAX).
 //! FLOPs are counted as SPEC §7 fixes: 4·B·d·k' per step.
 
+use std::time::Instant;
+
 use serde::Serialize;
 
 use crate::backends::{BackendInfo, DataSource, Engine, EngineError, Optimizer, StudentParams, Teacher, TrainConfig};
@@ -111,4 +113,21 @@ pub fn bench_step(
         records.push(record);
     }
     Ok(records)
+}
+
+/// GFLOP/s of an n³ sgemm through the CPU backend's product (the `calibration` benchmark's
+/// product), timed for at least `min_seconds` after one untimed call. Run between a step's
+/// repeats it gives a same-minute peak, which a machine whose speed drifts needs for "% of peak".
+pub fn square_sgemm_gflops(n: usize, min_seconds: f64) -> f64 {
+    let (a, b) = (vec![1.0f32; n * n], vec![0.5f32; n * n]);
+    let mut c = vec![0.0f32; n * n];
+    let mut product = || crate::backends::cpu::gemm::sgemm(n, n, n, &a, n, 1, &b, n, 1, &mut c);
+    product();
+    let start = Instant::now();
+    let mut calls = 0u32;
+    while calls == 0 || start.elapsed().as_secs_f64() < min_seconds {
+        product();
+        calls += 1;
+    }
+    2.0 * (n as f64).powi(3) * f64::from(calls) / start.elapsed().as_secs_f64() / 1e9
 }

@@ -267,9 +267,8 @@ fn lll_f64(b: &mut [Vec<i64>], delta: f64) -> Option<LllStats> {
                 for (x, y) in tail[0].iter_mut().zip(&head[j]) {
                     *x = x.checked_sub(qi.checked_mul(*y)?)?;
                 }
-                for l in 0..j {
-                    mu[k][l] -= q * mu[j][l];
-                }
+                let (mu_head, mu_tail) = mu.split_at_mut(k);
+                mu_tail[0][..j].iter_mut().zip(&mu_head[j][..j]).for_each(|(x, y)| *x -= q * y);
                 mu[k][j] -= q;
                 changed = true;
                 stats.size_reductions += 1;

@@ -1,8 +1,9 @@
-//! The native CPU backend: multi-threaded (rayon), matrix products by `matrixmultiply`
-//! (runtime-selected AVX-512/AVX2/FMA kernels), vectorised Philox and Box–Muller, and no
+//! The native CPU backend: multi-threaded (rayon), matrix products by [`gemm::sgemm`] (a packed
+//! AVX-512 kernel, or `matrixmultiply` on CPUs without AVX-512), vectorised Philox and Box–Muller, and no
 //! allocation in the step loop. It is the default without a hardware GPU and the reference the
 //! WGSL kernels are tested against.
 
+pub mod gemm;
 pub mod generate;
 pub mod simd;
 pub mod step;
@@ -41,7 +42,7 @@ impl Engine for CpuEngine {
             adapter: format!("{} ({} threads)", cpu_model(), rayon::current_num_threads()),
             api: "native".into(),
             device_type: "Cpu".into(),
-            driver: "matrixmultiply 0.3".into(),
+            driver: gemm::product_name().into(),
         }
     }
 

@@ -1,11 +1,12 @@
 //! One SGD/Adam step of the student on the CPU, as the kernels the GPU runs:
 //! `forward` (Z = X·Vᵀ + b, fused ReLU and output layer), `residuals`, `output_grads` (dc, db, da
 //! and D = g·aᵀ ⊙ 1[Z > 0] in place of Z), `hidden_grad` (dV = Dᵀ·X) and `apply_update`.
-//! Matrix products go to `matrixmultiply`; the elementwise kernels are compiled for the CPU's
+//! Matrix products go to [`super::gemm::sgemm`]; the elementwise kernels are compiled for the CPU's
 //! vector extensions ([`crate::multiversion!`]) and spread over rayon's threads.
 
 use rayon::prelude::*;
 
+use super::gemm::sgemm;
 use super::generate::fill_normals;
 use super::teacher::label_rows;
 use crate::backends::{
@@ -20,44 +21,6 @@ const REDUCTION_PARTS: usize = 16;
 const UPDATE_CHUNK: usize = 1 << 14;
 /// Test rows evaluated per chunk.
 const EVAL_CHUNK: usize = 4096;
-
-/// C (m×n, row-major) = A·B with A and B given by row and column strides (the product every
-/// CPU kernel and the calibration benchmark use).
-#[allow(clippy::too_many_arguments)]
-pub fn sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    rsa: usize,
-    csa: usize,
-    b: &[f32],
-    rsb: usize,
-    csb: usize,
-    c: &mut [f32],
-) {
-    assert!(a.len() > (m - 1) * rsa + (k - 1) * csa && b.len() > (k - 1) * rsb + (n - 1) * csb);
-    assert!(c.len() >= m * n);
-    // SAFETY: the asserts bound every index the product touches.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            rsa as isize,
-            csa as isize,
-            b.as_ptr(),
-            rsb as isize,
-            csb as isize,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
 
 multiversion! {
 /// z_ij += b_j and p_i = c + Σ_j a_j ReLU(z_ij) for a block of rows.
