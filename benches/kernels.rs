@@ -15,6 +15,7 @@
 use std::time::Duration;
 
 use clwe_bench::backends::cpu::CpuEngine;
+use clwe_bench::backends::cpu::gemm::{Product, sgemm_with};
 use clwe_bench::backends::gpu::GpuEngine;
 use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig};
 use clwe_bench::experiments::bench_step::bench_config;
@@ -133,8 +134,9 @@ fn evaluate(c: &mut Criterion, engine: &dyn Engine, config: &TrainConfig, init: 
 }
 
 /// The `calibration` group: each backend's practical peaks, the denominators of "% of peak".
-/// CPU: a 2048³ sgemm through the backend's own product and a parallel 256 MiB copy. wgpu: the
-/// forward GEMM kernel at d = k' = 1024, B = 8192 and a 256 MiB device-side buffer copy.
+/// CPU: a 2048³ sgemm through the backend's own product (and `matrixmultiply`'s, for comparison)
+/// and a parallel 256 MiB copy. wgpu: the forward GEMM kernel at d = k' = 1024, B = 8192 and a
+/// 256 MiB device-side buffer copy.
 fn calibration(c: &mut Criterion, engine: &dyn Engine, gpu: Option<&GpuEngine>) {
     let smoke = std::env::var("CLWE_BENCH_GRID").as_deref() == Ok("smoke");
     let mut group = c.benchmark_group("calibration");
@@ -150,9 +152,16 @@ fn calibration(c: &mut Criterion, engine: &dyn Engine, gpu: Option<&GpuEngine>) 
                 elements: 2 * (n as u64).pow(3),
                 bytes: 12 * (n as u64).pow(2),
             });
-            group.bench_function(BenchmarkId::new("cpu", format!("gemm-{n}")), |bench| {
-                bench.iter(|| clwe_bench::backends::cpu::gemm::sgemm(n, n, n, &a, n, 1, &b, n, 1, &mut out))
-            });
+            // The backend's product, and `matrixmultiply` beside it where that is another one.
+            let mut products = vec![(Product::best(), format!("gemm-{n}"))];
+            if Product::best() != Product::Matrixmultiply {
+                products.push((Product::Matrixmultiply, format!("gemm-{n}-matrixmultiply")));
+            }
+            for (product, name) in products {
+                group.bench_function(BenchmarkId::new("cpu", name), |bench| {
+                    bench.iter(|| sgemm_with(product, n, n, n, &a, n, 1, &b, n, 1, &mut out))
+                });
+            }
             let src = vec![1.0f32; (copy_bytes / 4) as usize];
             let mut dst = vec![0.0f32; src.len()];
             group.throughput(Throughput::ElementsAndBytes { elements: 0, bytes: 2 * copy_bytes });

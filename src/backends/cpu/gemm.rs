@@ -18,7 +18,42 @@ pub const KC: usize = 256;
 /// Columns of a packed B block: KC·NC floats (512 KiB) stay in L2.
 pub const NC: usize = 512;
 
-/// C (m×n, row-major, dense) = A (m×k) · B (k×n).
+/// The implementations of [`sgemm`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    /// The packed 12×32 AVX-512 kernel of this module.
+    PackedAvx512,
+    /// `matrixmultiply` (AVX2/FMA kernels at most).
+    Matrixmultiply,
+}
+
+impl Product {
+    /// The fastest product this CPU runs: what [`sgemm`] uses.
+    pub fn best() -> Self {
+        if Self::PackedAvx512.is_available() { Self::PackedAvx512 } else { Self::Matrixmultiply }
+    }
+
+    /// Whether this CPU runs it.
+    pub fn is_available(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::PackedAvx512 => std::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            Self::PackedAvx512 => false,
+            Self::Matrixmultiply => true,
+        }
+    }
+
+    /// The name result records carry.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PackedAvx512 => "packed AVX-512 12x32 sgemm",
+            Self::Matrixmultiply => "matrixmultiply 0.3",
+        }
+    }
+}
+
+/// C (m×n, row-major, dense) = A (m×k) · B (k×n) with the [`Product::best`] implementation.
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -32,6 +67,25 @@ pub fn sgemm(
     csb: usize,
     c: &mut [f32],
 ) {
+    sgemm_with(Product::best(), m, k, n, a, rsa, csa, b, rsb, csb, c);
+}
+
+/// [`sgemm`] through a chosen implementation (it must be available on this CPU).
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_with(
+    product: Product,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    rsb: usize,
+    csb: usize,
+    c: &mut [f32],
+) {
+    assert!(product.is_available(), "{} does not run on this CPU", product.name());
     if m == 0 || n == 0 {
         return;
     }
@@ -41,45 +95,35 @@ pub fn sgemm(
         return;
     }
     assert!(a.len() > (m - 1) * rsa + (k - 1) * csa && b.len() > (k - 1) * rsb + (n - 1) * csb);
-    #[cfg(target_arch = "x86_64")]
-    if packed_kernel_available() {
-        let (a, b) = (Strided { ptr: a.as_ptr(), rs: rsa, cs: csa }, Strided { ptr: b.as_ptr(), rs: rsb, cs: csb });
-        // SAFETY: the asserts bound every index the product touches; AVX-512F is present.
-        unsafe { avx512::sgemm(m, k, n, a, b, c) };
-        return;
+    match product {
+        #[cfg(target_arch = "x86_64")]
+        Product::PackedAvx512 => {
+            let (a, b) = (Strided { ptr: a.as_ptr(), rs: rsa, cs: csa }, Strided { ptr: b.as_ptr(), rs: rsb, cs: csb });
+            // SAFETY: the asserts bound every index the product touches; AVX-512F is present.
+            unsafe { avx512::sgemm(m, k, n, a, b, c) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        Product::PackedAvx512 => unreachable!("not available off x86-64"),
+        // SAFETY: the asserts bound every index the product touches.
+        Product::Matrixmultiply => unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr(),
+                rsa as isize,
+                csa as isize,
+                b.as_ptr(),
+                rsb as isize,
+                csb as isize,
+                0.0,
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+            )
+        },
     }
-    // SAFETY: the asserts bound every index the product touches.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            rsa as isize,
-            csa as isize,
-            b.as_ptr(),
-            rsb as isize,
-            csb as isize,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
-
-/// Whether [`sgemm`] runs the packed AVX-512 kernel on this CPU (else `matrixmultiply`).
-pub fn packed_kernel_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::is_x86_feature_detected!("avx512f");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
-}
-
-/// What [`sgemm`] runs on this CPU, for result records.
-pub fn product_name() -> &'static str {
-    if packed_kernel_available() { "packed AVX-512 12x32 sgemm" } else { "matrixmultiply 0.3" }
 }
 
 /// A read-only matrix by pointer and strides (bounds checked by [`sgemm`]).
@@ -292,18 +336,23 @@ mod tests {
         (c, scale)
     }
 
-    /// Checks `sgemm` on random values in (−1, 1) against the f64 product: |error| ≤
+    /// Checks every product this CPU runs on random values in (−1, 1) against the f64 product: |error| ≤
     /// 2⁻²⁰·Σ|a||b| per entry. f32 accumulation of k terms errs by at most ~k·2⁻²⁴ of that
     /// scale; k ≤ 700 here, so the bound holds with room, while a wrong or missing term fails it.
     fn check(rng: &mut StdRng, m: usize, k: usize, n: usize, sa: (usize, usize), sb: (usize, usize)) {
         let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let mut c = vec![f32::NAN; m * n];
-        sgemm(m, k, n, &a, sa.0, sa.1, &b, sb.0, sb.1, &mut c);
         let (want, scale) = reference(m, k, n, &a, sa, &b, sb);
-        for (idx, ((&got, want), scale)) in c.iter().zip(&want).zip(&scale).enumerate() {
-            let err = (f64::from(got) - want).abs();
-            assert!(err <= scale * 2f64.powi(-20), "({m},{k},{n}) {sa:?} {sb:?} entry {idx}: {got} vs {want}");
+        for product in [Product::PackedAvx512, Product::Matrixmultiply].into_iter().filter(|p| p.is_available()) {
+            let mut c = vec![f32::NAN; m * n];
+            sgemm_with(product, m, k, n, &a, sa.0, sa.1, &b, sb.0, sb.1, &mut c);
+            for (idx, ((&got, want), scale)) in c.iter().zip(&want).zip(&scale).enumerate() {
+                let err = (f64::from(got) - want).abs();
+                assert!(
+                    err <= scale * 2f64.powi(-20),
+                    "{product:?} ({m},{k},{n}) {sa:?} {sb:?} [{idx}]: {got} vs {want}"
+                );
+            }
         }
     }
 

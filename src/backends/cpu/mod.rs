@@ -42,7 +42,7 @@ impl Engine for CpuEngine {
             adapter: format!("{} ({} threads)", cpu_model(), rayon::current_num_threads()),
             api: "native".into(),
             device_type: "Cpu".into(),
-            driver: gemm::product_name().into(),
+            driver: gemm::Product::best().name().into(),
         }
     }
 
