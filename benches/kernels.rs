@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use clwe_bench::backends::cpu::CpuEngine;
-use clwe_bench::backends::cpu::gemm::{Product, sgemm_with};
+use clwe_bench::backends::cpu::gemm::{Operand, Product, sgemm_with};
 use clwe_bench::backends::gpu::GpuEngine;
 use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig};
 use clwe_bench::experiments::bench_step::bench_config;
@@ -159,7 +159,9 @@ fn calibration(c: &mut Criterion, engine: &dyn Engine, gpu: Option<&GpuEngine>) 
             }
             for (product, name) in products {
                 group.bench_function(BenchmarkId::new("cpu", name), |bench| {
-                    bench.iter(|| sgemm_with(product, n, n, n, &a, n, 1, &b, n, 1, &mut out))
+                    bench.iter(|| {
+                        sgemm_with(product, n, n, n, Operand::row_major(&a, n), Operand::row_major(&b, n), &mut out)
+                    })
                 });
             }
             let src = vec![1.0f32; (copy_bytes / 4) as usize];

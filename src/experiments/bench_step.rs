@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::backends::cpu::gemm::{Operand, sgemm};
 use crate::backends::{BackendInfo, DataSource, Engine, EngineError, Optimizer, StudentParams, Teacher, TrainConfig};
 use crate::math::target::WidthRule;
 use crate::params::{NoiseModel, Problem};
@@ -121,7 +122,8 @@ pub fn bench_step(
 pub fn square_sgemm_gflops(n: usize, min_seconds: f64) -> f64 {
     let (a, b) = (vec![1.0f32; n * n], vec![0.5f32; n * n]);
     let mut c = vec![0.0f32; n * n];
-    let mut product = || crate::backends::cpu::gemm::sgemm(n, n, n, &a, n, 1, &b, n, 1, &mut c);
+    let (a, b) = (Operand::row_major(&a, n), Operand::row_major(&b, n));
+    let mut product = || sgemm(n, n, n, a, b, &mut c);
     product();
     let start = Instant::now();
     let mut calls = 0u32;

@@ -53,38 +53,41 @@ impl Product {
     }
 }
 
+/// A matrix operand: its elements and its row and column strides.
+#[derive(Clone, Copy, Debug)]
+pub struct Operand<'a> {
+    /// The elements; (i, j) is `data[i·rs + j·cs]`.
+    pub data: &'a [f32],
+    /// Row stride.
+    pub rs: usize,
+    /// Column stride.
+    pub cs: usize,
+}
+
+impl<'a> Operand<'a> {
+    /// A dense row-major matrix with `cols` columns.
+    pub fn row_major(data: &'a [f32], cols: usize) -> Self {
+        Self { data, rs: cols, cs: 1 }
+    }
+
+    /// A dense column-major matrix with `rows` rows (the transpose of a row-major one).
+    pub fn col_major(data: &'a [f32], rows: usize) -> Self {
+        Self { data, rs: 1, cs: rows }
+    }
+
+    /// Whether it holds an r×c matrix (r, c ≥ 1).
+    fn holds(self, r: usize, c: usize) -> bool {
+        self.data.len() > (r - 1) * self.rs + (c - 1) * self.cs
+    }
+}
+
 /// C (m×n, row-major, dense) = A (m×k) · B (k×n) with the [`Product::best`] implementation.
-#[allow(clippy::too_many_arguments)]
-pub fn sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    rsa: usize,
-    csa: usize,
-    b: &[f32],
-    rsb: usize,
-    csb: usize,
-    c: &mut [f32],
-) {
-    sgemm_with(Product::best(), m, k, n, a, rsa, csa, b, rsb, csb, c);
+pub fn sgemm(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
+    sgemm_with(Product::best(), m, k, n, a, b, c);
 }
 
 /// [`sgemm`] through a chosen implementation (it must be available on this CPU).
-#[allow(clippy::too_many_arguments)]
-pub fn sgemm_with(
-    product: Product,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    rsa: usize,
-    csa: usize,
-    b: &[f32],
-    rsb: usize,
-    csb: usize,
-    c: &mut [f32],
-) {
+pub fn sgemm_with(product: Product, m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
     assert!(product.is_available(), "{} does not run on this CPU", product.name());
     if m == 0 || n == 0 {
         return;
@@ -94,11 +97,11 @@ pub fn sgemm_with(
         c[..m * n].fill(0.0);
         return;
     }
-    assert!(a.len() > (m - 1) * rsa + (k - 1) * csa && b.len() > (k - 1) * rsb + (n - 1) * csb);
+    assert!(a.holds(m, k) && b.holds(k, n), "an operand is smaller than its shape: A {m}×{k}, B {k}×{n}");
     match product {
         #[cfg(target_arch = "x86_64")]
         Product::PackedAvx512 => {
-            let (a, b) = (Strided { ptr: a.as_ptr(), rs: rsa, cs: csa }, Strided { ptr: b.as_ptr(), rs: rsb, cs: csb });
+            let (a, b) = (Strided::from(a), Strided::from(b));
             // SAFETY: the asserts bound every index the product touches; AVX-512F is present.
             unsafe { avx512::sgemm(m, k, n, a, b, c) }
         }
@@ -111,12 +114,12 @@ pub fn sgemm_with(
                 k,
                 n,
                 1.0,
-                a.as_ptr(),
-                rsa as isize,
-                csa as isize,
-                b.as_ptr(),
-                rsb as isize,
-                csb as isize,
+                a.data.as_ptr(),
+                a.rs as isize,
+                a.cs as isize,
+                b.data.as_ptr(),
+                b.rs as isize,
+                b.cs as isize,
                 0.0,
                 c.as_mut_ptr(),
                 n as isize,
@@ -137,6 +140,12 @@ struct Strided {
 // SAFETY: a Strided is only read, and only while the slice it came from is borrowed by `sgemm`.
 unsafe impl Send for Strided {}
 unsafe impl Sync for Strided {}
+
+impl From<Operand<'_>> for Strided {
+    fn from(m: Operand<'_>) -> Self {
+        Self { ptr: m.data.as_ptr(), rs: m.rs, cs: m.cs }
+    }
+}
 
 impl Strided {
     /// Element (i, j).
@@ -345,7 +354,8 @@ mod tests {
         let (want, scale) = reference(m, k, n, &a, sa, &b, sb);
         for product in [Product::PackedAvx512, Product::Matrixmultiply].into_iter().filter(|p| p.is_available()) {
             let mut c = vec![f32::NAN; m * n];
-            sgemm_with(product, m, k, n, &a, sa.0, sa.1, &b, sb.0, sb.1, &mut c);
+            let (oa, ob) = (Operand { data: &a, rs: sa.0, cs: sa.1 }, Operand { data: &b, rs: sb.0, cs: sb.1 });
+            sgemm_with(product, m, k, n, oa, ob, &mut c);
             for (idx, ((&got, want), scale)) in c.iter().zip(&want).zip(&scale).enumerate() {
                 let err = (f64::from(got) - want).abs();
                 assert!(
@@ -395,7 +405,7 @@ mod tests {
         let product = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
             let mut c = vec![0.0f32; m * n];
-            pool.install(|| sgemm(m, k, n, &a, k, 1, &b, n, 1, &mut c));
+            pool.install(|| sgemm(m, k, n, Operand::row_major(&a, k), Operand::row_major(&b, n), &mut c));
             c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
         };
         let one = product(1);
@@ -406,7 +416,8 @@ mod tests {
     #[test]
     fn empty_depth_gives_zeros() {
         let mut c = vec![1.0; 6];
-        sgemm(2, 0, 3, &[], 0, 0, &[], 0, 0, &mut c);
+        let empty = Operand { data: &[], rs: 0, cs: 0 };
+        sgemm(2, 0, 3, empty, empty, &mut c);
         assert_eq!(c, vec![0.0; 6]);
     }
 }

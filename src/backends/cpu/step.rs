@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::gemm::sgemm;
+use super::gemm::{Operand, sgemm};
 use super::generate::fill_normals;
 use super::teacher::label_rows;
 use crate::backends::{
@@ -80,7 +80,7 @@ fn adam_update(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], h: [f32; 
 pub fn forward(s: &StudentParams, x: &[f32], z: &mut [f32], p: &mut [f32]) {
     let (d, k) = (s.d, s.width());
     let rows = p.len();
-    sgemm(rows, d, k, x, d, 1, &s.v, 1, d, &mut z[..rows * k]);
+    sgemm(rows, d, k, Operand::row_major(x, d), Operand::col_major(&s.v, d), &mut z[..rows * k]);
     let rows_per_task = (rows / (4 * rayon::current_num_threads())).max(1);
     z[..rows * k]
         .par_chunks_mut(rows_per_task * k)
@@ -145,7 +145,7 @@ pub fn output_grads(s: &StudentParams, g: &[f32], z: &mut [f32], grads: &mut Gra
 
 /// dV = Dᵀ·X (k'×d) for D (rows×k') and X (rows×d).
 pub fn hidden_grad(d_mat: &[f32], x: &[f32], rows: usize, d: usize, k: usize, dv: &mut [f32]) {
-    sgemm(k, rows, d, d_mat, 1, k, x, d, 1, dv);
+    sgemm(k, rows, d, Operand::col_major(d_mat, k), Operand::row_major(x, d), dv);
 }
 
 /// Adam's moment estimates.
