@@ -76,6 +76,12 @@ impl<'a> Operand<'a> {
         Self { data, rs: 1, cs: rows }
     }
 
+    /// Element (i, j).
+    #[inline(always)]
+    fn at(self, i: usize, j: usize) -> f32 {
+        self.data[i * self.rs + j * self.cs]
+    }
+
     /// Whether it holds an r×c matrix (r, c ≥ 1).
     fn holds(self, r: usize, c: usize) -> bool {
         self.data.len() > (r - 1) * self.rs + (c - 1) * self.cs
@@ -102,8 +108,7 @@ pub fn sgemm_with(product: Product, m: usize, k: usize, n: usize, a: Operand, b:
     match product {
         #[cfg(target_arch = "x86_64")]
         Product::PackedAvx512 => {
-            let (a, b) = (Strided::from(a), Strided::from(b));
-            // SAFETY: the asserts bound every index the product touches; AVX-512F is present.
+            // SAFETY: C holds m×n floats (asserted); AVX-512F is present.
             unsafe { avx512::sgemm(m, k, n, a, b, c) }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -130,38 +135,9 @@ pub fn sgemm_with(product: Product, m: usize, k: usize, n: usize, a: Operand, b:
     }
 }
 
-/// A read-only matrix by pointer and strides (bounds checked by [`sgemm`]).
-#[derive(Clone, Copy)]
-struct Strided {
-    ptr: *const f32,
-    rs: usize,
-    cs: usize,
-}
-
-// SAFETY: a Strided is only read, and only while the slice it came from is borrowed by `sgemm`.
-unsafe impl Send for Strided {}
-unsafe impl Sync for Strided {}
-
-impl From<Operand<'_>> for Strided {
-    fn from(m: Operand<'_>) -> Self {
-        Self { ptr: m.data.as_ptr(), rs: m.rs, cs: m.cs }
-    }
-}
-
-impl Strided {
-    /// Element (i, j).
-    ///
-    /// # Safety
-    /// (i, j) must lie inside the matrix `sgemm` checked.
-    #[inline(always)]
-    unsafe fn at(self, i: usize, j: usize) -> f32 {
-        unsafe { *self.ptr.add(i * self.rs + j * self.cs) }
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{KC, MR, NC, NR, Strided};
+    use super::{KC, MR, NC, NR, Operand};
     use rayon::prelude::*;
     use std::arch::x86_64::*;
     use std::cell::RefCell;
@@ -195,8 +171,8 @@ mod avx512 {
     /// C = A·B, the rows of C split over rayon's threads in multiples of MR.
     ///
     /// # Safety
-    /// A, B and C must hold the m×k, k×n and m×n matrices; the CPU must support AVX-512F.
-    pub(super) unsafe fn sgemm(m: usize, k: usize, n: usize, a: Strided, b: Strided, c: &mut [f32]) {
+    /// C must hold m×n floats; the CPU must support AVX-512F.
+    pub(super) unsafe fn sgemm(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
         let rows_per_task = m.div_ceil(rayon::current_num_threads()).next_multiple_of(MR);
         c[..m * n].par_chunks_mut(rows_per_task * n).enumerate().for_each(|(task, c)| {
             // SAFETY: `c` is rows [first, first + c.len()/n) of C.
@@ -214,8 +190,8 @@ mod avx512 {
         m: usize,
         k: usize,
         n: usize,
-        a: Strided,
-        b: Strided,
+        a: Operand,
+        b: Operand,
         c: *mut f32,
         ldc: usize,
     ) {
@@ -249,24 +225,22 @@ mod avx512 {
     /// Rows [i0, i0 + m) × depths [p0, p0 + kc) of A as MR-row slivers, MR floats per depth.
     /// A last, partial sliver keeps stale values in its padding rows: the micro-kernel computes
     /// them but its masked store never writes them.
-    fn pack_a(a: Strided, i0: usize, m: usize, p0: usize, kc: usize, out: &mut [f32]) {
+    fn pack_a(a: Operand, i0: usize, m: usize, p0: usize, kc: usize, out: &mut [f32]) {
         for (s, sliver) in out.chunks_mut(MR * kc).enumerate() {
             let rows = (m - s * MR).min(MR);
             for (p, dst) in sliver.chunks_exact_mut(MR).enumerate() {
-                // SAFETY: row < m and depth < kc lie inside A.
-                dst[..rows].iter_mut().enumerate().for_each(|(r, x)| *x = unsafe { a.at(i0 + s * MR + r, p0 + p) });
+                dst[..rows].iter_mut().enumerate().for_each(|(r, x)| *x = a.at(i0 + s * MR + r, p0 + p));
             }
         }
     }
 
     /// Depths [p0, p0 + kc) × columns [j0, j0 + n) of B as NR-column slivers, NR floats per
     /// depth (padding columns, as in [`pack_a`], are computed and never stored).
-    fn pack_b(b: Strided, p0: usize, kc: usize, j0: usize, n: usize, out: &mut [f32]) {
+    fn pack_b(b: Operand, p0: usize, kc: usize, j0: usize, n: usize, out: &mut [f32]) {
         for (s, sliver) in out.chunks_mut(NR * kc).enumerate() {
             let cols = (n - s * NR).min(NR);
             for (p, dst) in sliver.chunks_exact_mut(NR).enumerate() {
-                // SAFETY: depth < kc and column < n lie inside B.
-                dst[..cols].iter_mut().enumerate().for_each(|(j, x)| *x = unsafe { b.at(p0 + p, j0 + s * NR + j) });
+                dst[..cols].iter_mut().enumerate().for_each(|(j, x)| *x = b.at(p0 + p, j0 + s * NR + j));
             }
         }
     }
