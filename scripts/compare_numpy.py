@@ -27,6 +27,12 @@ def steps_for(d, k, batch):
     return max(5, int(3.4e10 / (4 * batch * d * k)))
 
 
+def bench_step_cmd(args, d, k, batch, repeats, *flags):
+    """Our `bench-step` on the CPU backend, one JSON row per repeat."""
+    return [args.bin, "bench-step", "--backend", "cpu", "--d", str(d), "--k", str(k), "--batch", str(batch),
+            "--steps", str(steps_for(d, k, batch)), "--repeats", str(repeats), "--json", *flags]
+
+
 def median_steps_per_s(cmd, env=None):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
@@ -54,9 +60,8 @@ def peak_rows(args, peer_env):
     d, k, batch = 1024, 1024, 4096
     rows = []
     for _ in range(args.rounds):
-        out = subprocess.run([args.bin, "bench-step", "--backend", "cpu", "--d", str(d), "--k", str(k),
-                              "--batch", str(batch), "--steps", str(steps_for(d, k, batch)), "--repeats", "1",
-                              "--fixed", "--vs-sgemm", "--json"], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(bench_step_cmd(args, d, k, batch, 1, "--fixed", "--vs-sgemm"), check=True,
+                             capture_output=True, text=True).stdout
         ours = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
         numpy = float(subprocess.run([args.python, "-c", NUMPY_SGEMM, str(max(ours["seconds"], 0.5))], check=True,
                                      capture_output=True, text=True, env=peer_env).stdout)
@@ -100,9 +105,7 @@ def main():
     for d, k, batch in CONFIGS:
         steps = steps_for(d, k, batch)
         for label, peer_variant, our_flags in VARIANTS:
-            ours_cmd = [args.bin, "bench-step", "--backend", "cpu", "--d", str(d), "--k", str(k),
-                        "--batch", str(batch), "--steps", str(steps), "--repeats", str(args.repeats),
-                        "--json", *our_flags]
+            ours_cmd = bench_step_cmd(args, d, k, batch, args.repeats, *our_flags)
             peer_cmd = [args.python, args.peer, "--d", str(d), "--k", str(k), "--batch", str(batch),
                         "--steps", str(steps), "--repeats", str(args.repeats), "--variant", peer_variant]
             ours, peer = [], []
