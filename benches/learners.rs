@@ -8,10 +8,12 @@ use std::time::Duration;
 use clwe_bench::backends::Engine;
 use clwe_bench::backends::cpu::CpuEngine;
 use clwe_bench::backends::gpu::GpuEngine;
+use clwe_bench::deadline::Deadline;
 use clwe_bench::experiments::runs::{RunSpec, run_one};
 use clwe_bench::learners::lll::{AttackMode, attack, default_precision};
-use clwe_bench::learners::{Budget, LearnerOptions};
+use clwe_bench::learners::{Budget, LearnerKind, LearnerOptions};
 use clwe_bench::params::{NoiseModel, Problem};
+use clwe_bench::sampling::DataKind;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 fn smoke() -> bool {
@@ -20,7 +22,7 @@ fn smoke() -> bool {
 
 fn sgd_spec(d: usize, width: usize, steps: u64) -> RunSpec {
     RunSpec {
-        learner: "sgd".into(),
+        learner: LearnerKind::Sgd,
         d,
         gamma: None,
         beta: None,
@@ -28,8 +30,7 @@ fn sgd_spec(d: usize, width: usize, steps: u64) -> RunSpec {
         noise: NoiseModel::Gaussian,
         seed: 0,
         instance: 0,
-        null: false,
-        clwe_derived: false,
+        data: DataKind::Planted,
         budget: Budget { steps, seconds: None, train_samples: 10_000, n_test: 20_000 },
         options: LearnerOptions { width, batch: 1024, ..LearnerOptions::default() },
     }
@@ -72,7 +73,7 @@ fn lll_time(c: &mut Criterion) {
             for n in [base, base + base / 2] {
                 let name = format!("{mode:?}-d{d}-dim{}-N{n}", mode.dimension(d)).to_lowercase();
                 group.bench_function(BenchmarkId::new("cpu", name), |bench| {
-                    bench.iter(|| attack(mode, &problem, 0, false, n).expect("attack runs"))
+                    bench.iter(|| attack(mode, &problem, 0, false, n, Deadline::NONE).expect("attack runs"))
                 });
             }
         }

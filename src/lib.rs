@@ -11,9 +11,12 @@
 //! [`reporting`]. The mathematical contract is `SPEC.md`; the README documents the CLI.
 
 pub mod backends;
+pub mod deadline;
+pub mod error;
 pub mod experiments;
 pub mod learners;
 pub mod math;
 pub mod params;
 pub mod reporting;
+pub mod resources;
 pub mod sampling;

@@ -11,6 +11,12 @@ use std::fmt::Display;
 pub const SQRT_TAU: f64 = 2.506_628_274_631_000_5;
 /// Largest input dimension the suite accepts.
 pub const MAX_DIM: usize = 1 << 20;
+/// Largest frequency γ: beyond it the teacher's cap and the hCLWE component table outgrow memory
+/// (2√d at the largest d is 2048).
+pub const MAX_GAMMA: f64 = 65536.0;
+/// Largest noise β or σ: far above the label range [0, ½], and small enough that every noise
+/// model's samples stay finite.
+pub const MAX_NOISE: f64 = 1e6;
 
 /// A parameter outside its valid range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -88,9 +94,9 @@ impl Problem {
         let gamma = gamma.unwrap_or_else(|| Self::default_gamma(d));
         let beta = beta.unwrap_or(1.0 / d as f64);
         let sigma = sigma.unwrap_or(1.0 / d as f64);
-        ensure(gamma.is_finite() && gamma > 0.0, "--gamma", gamma, "a finite number > 0")?;
-        ensure(beta.is_finite() && beta >= 0.0, "--beta", beta, "a finite number >= 0")?;
-        ensure(sigma.is_finite() && sigma >= 0.0, "--sigma", sigma, "a finite number >= 0")?;
+        ensure(gamma > 0.0 && gamma <= MAX_GAMMA, "--gamma", gamma, &format!("a number in (0, {MAX_GAMMA}]"))?;
+        ensure((0.0..=MAX_NOISE).contains(&beta), "--beta", beta, &format!("a number in [0, {MAX_NOISE:e}]"))?;
+        ensure((0.0..=MAX_NOISE).contains(&sigma), "--sigma", sigma, &format!("a number in [0, {MAX_NOISE:e}]"))?;
         Ok(Self { d, gamma, beta, sigma, noise, seed })
     }
 
@@ -128,6 +134,9 @@ mod tests {
             (Some(-1.0), None, None, "--gamma"),
             (None, Some(-0.1), None, "--beta"),
             (None, None, Some(f64::INFINITY), "--sigma"),
+            (Some(1e8), None, None, "--gamma"),
+            (Some(1e300), None, None, "--gamma"),
+            (None, None, Some(1e308), "--sigma"),
         ] {
             let err = Problem::new(4, gamma, beta, sigma, NoiseModel::Uniform, 0).unwrap_err();
             assert_eq!(err.name, flag);

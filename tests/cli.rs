@@ -1,16 +1,13 @@
 //! The `clwe-bench` binary end to end: bad input is rejected with exit code 2 and a message
 //! naming the flag, value and range, leaving no output; output is byte-identical per seed.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-fn clwe_bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clwe-bench")).args(args).output().expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{output as clwe_bench, stderr};
 
 fn entries(dir: &Path) -> usize {
     std::fs::read_dir(dir).unwrap().count()
@@ -45,10 +42,176 @@ fn bad_parameters_exit_2_name_the_flag_and_leave_nothing() {
 }
 
 #[test]
-fn unwritable_output_directory_is_reported() {
-    let o = clwe_bench(&["sample", "clwe", "--d", "4", "--n", "5", "--out", "/nonexistent/dir/s.npy"]);
-    assert_ne!(o.status.code(), Some(0));
-    assert!(stderr(&o).contains("/nonexistent/dir/s.npy"), "{}", stderr(&o));
+fn unwritable_outputs_exit_2_before_any_work_and_say_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let basis = d("basis.txt");
+    std::fs::write(&basis, "[[1 0 5]\n[0 1 7]\n]\n").unwrap();
+    std::fs::create_dir(d("secret-dir.npy.secret.json")).unwrap();
+    std::fs::write(d("a-file"), "").unwrap();
+    for (args, needle) in [
+        (vec!["sample", "clwe", "--d", "4", "--n", "5", "--out", "/nonexistent/dir/s.npy"], "does not exist"),
+        (vec!["sample", "clwe", "--d", "4", "--n", "5", "--out", dir.path().to_str().unwrap()], ".npy or .csv"),
+        (
+            vec!["sample", "clwe", "--d", "4", "--n", "5", "--with-secret", "--out", &d("secret-dir.npy")],
+            "--with-secret",
+        ),
+        (vec!["lll-reduce", "--in", &basis, "--out", "/nonexistent/dir/b.txt"], "does not exist"),
+        (vec!["lattice", "--mode", "clwe", "--d", "4", "--out", "/nonexistent/b.txt"], "does not exist"),
+        (vec!["construction", "--d", "4", "--out", &d("a-file")], "not a directory"),
+        (vec!["sweep", "quick", "--backend", "cpu", "--out", &d("a-file/sub")], "--out"),
+        (vec!["report", "--criterion", "/nonexistent/criterion"], "--criterion"),
+    ] {
+        let o = clwe_bench(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+    }
+    assert!(!dir.path().join("secret-dir.npy").exists(), "no data without its secret");
+}
+
+#[test]
+fn sizes_that_cannot_fit_exit_2_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("huge.npy");
+    for (args, needle) in [
+        (
+            vec!["sample", "planted", "--d", "1024", "--n", "1099511627776", "--out", out.to_str().unwrap()],
+            "free under",
+        ),
+        (vec!["run", "--learner", "sgd", "--d", "64", "--width", "16000000", "--backend", "cpu"], "memory available"),
+        (vec!["run", "--learner", "rf-ridge", "--d", "4", "--features", "65536"], "memory available"),
+        (vec!["bench-step", "--backend", "cpu", "--d", "64", "--k", "16000000", "--batch", "1024"], "memory available"),
+        (vec!["run", "--learner", "sgd", "--d", "4", "--batch", "99999999999"], "--batch"),
+        (vec!["run", "--learner", "sgd", "--d", "4", "--n-test", "99999999999999999"], "--n-test"),
+    ] {
+        let o = clwe_bench(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(entries(dir.path()), 0);
+}
+
+#[test]
+fn signals_during_sample_leave_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for signal in ["INT", "TERM", "HUP"] {
+        let out = dir.path().join("big.npy");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clwe-bench"))
+            .args(["sample", "planted", "--d", "8", "--n", "100000000", "--out", out.to_str().unwrap()])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !std::fs::read_dir(dir.path()).unwrap().any(|e| e.unwrap().metadata().unwrap().len() > 0) {
+            assert!(start.elapsed() < Duration::from_secs(60), "no temporary file appeared");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let kill = Command::new("kill").args(["-s", signal, &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "SIG{signal}: the command was interrupted");
+        assert_eq!(entries(dir.path()), 0, "SIG{signal} left a file behind");
+    }
+}
+
+#[test]
+fn out_of_range_instances_noise_and_precision_exit_2_naming_the_range() {
+    for (args, needle) in [
+        (vec!["run", "--learner", "oracle", "--d", "4", "--instance", "16777216"], "--instance = 16777216"),
+        (vec!["sample", "hclwe", "--d", "4", "--gamma", "1e8", "--n", "3", "--out", "x.npy"], "--gamma = 100000000"),
+        (
+            vec![
+                "sample", "planted", "--d", "4", "--sigma", "1e308", "--noise", "laplace", "--n", "3", "--out", "x.csv",
+            ],
+            "--sigma",
+        ),
+        (vec!["lattice", "--mode", "clwe", "--d", "4", "--precision-bits", "0"], "--precision-bits = 0"),
+        (vec!["lattice", "--mode", "clwe", "--d", "4", "--precision-bits", "4294967295"], "--precision-bits"),
+        (vec!["lattice", "--mode", "clwe", "--d", "4", "--beta", "1.5"], "--beta = 1.5"),
+        (vec!["run", "--learner", "trivial", "--d", "4", "--budget-seconds", "0"], "--budget-seconds = 0:"),
+        (vec!["run", "--learner", "trivial", "--d", "4", "--null", "--clwe-derived"], "cannot be used with"),
+        (vec!["run", "--learner", "ridge", "--d", "4", "--lambda", "-1"], "--lambda = -1"),
+    ] {
+        let o = clwe_bench(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    assert!(!Path::new("x.npy").exists() && !Path::new("x.csv").exists());
+}
+
+#[test]
+fn an_adapter_name_that_matches_nothing_is_a_warning_and_a_fallback() {
+    let o = Command::new(env!("CARGO_BIN_EXE_clwe-bench"))
+        .arg("info")
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("matches no adapter"), "{}", stderr(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_clwe-bench"))
+        .args(["run", "--learner", "oracle", "--d", "4", "--n-test", "100"])
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn every_learner_honours_the_wall_clock_budget() {
+    for extra in [
+        vec!["--learner", "lll", "--d", "40", "--sigma", "0", "--budget-seconds", "0.05"],
+        vec!["--learner", "ridge", "--d", "256", "--train-size", "2000000", "--budget-seconds", "0.1"],
+        vec![
+            "--learner",
+            "rf-ridge",
+            "--d",
+            "8",
+            "--features",
+            "2048",
+            "--train-size",
+            "400000",
+            "--budget-seconds",
+            "0.1",
+        ],
+    ] {
+        let mut args = vec!["run", "--n-test", "1000", "--backend", "cpu", "--json"];
+        args.extend_from_slice(&extra);
+        let start = Instant::now();
+        let o = clwe_bench(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let record: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(record["judgement"]["verdict"], "timeout", "{extra:?}");
+        // Without the budget these take 5–40 s; a stopped learner returns within a few.
+        assert!(start.elapsed() < Duration::from_secs(5), "{extra:?} ran {:?}", start.elapsed());
+    }
+}
+
+#[test]
+fn human_output_uses_the_names_of_the_json_and_the_readme() {
+    let o = clwe_bench(&["run", "--learner", "trivial", "--d", "2", "--n-test", "200", "--data", "null"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("trivial on d=2") && text.contains("(null): not-learned"), "{text}");
+}
+
+#[test]
+fn lll_reduce_rejects_malformed_matrices_and_reduces_dependent_rows_like_fplll() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("in.txt"), dir.path().join("out.txt"));
+    let run = |text: &str| {
+        std::fs::write(&input, text).unwrap();
+        clwe_bench(&["lll-reduce", "--in", input.to_str().unwrap(), "--out", out.to_str().unwrap()])
+    };
+    for bad in ["[[]]", "[[1 2]\n[3 4]", "[[1 2]]]]"] {
+        let o = run(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--in"), "{stderr}", stderr = stderr(&o));
+    }
+    let o = run("[[1 2]\n[2 4]\n[3 7]\n]");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("[[0 0]\n"), "zero rows first");
 }
 
 #[test]

@@ -1,36 +1,13 @@
 //! Sweeps survive `kill -9`: rerun with `--resume`, no finished run is lost or repeated; a torn
 //! last line is discarded; invalid grids are rejected before any work starts.
 
+mod common;
+
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const GRID: &str = r#"
-name = "resume-test"
-learners = ["sgd", "trivial"]
-d = [2, 3]
-sigma = ["1/d", "0"]
-instances = 3
-[budget]
-steps = 300
-train_samples = 2000
-n_test = 2000
-[options]
-width = 32
-batch = 256
-"#;
-
-fn clwe_bench(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_clwe-bench"));
-    c.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    c
-}
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default()
-}
+use common::{GRID, clwe_bench, lines};
 
 #[test]
 fn kill_9_then_resume_loses_and_repeats_nothing() {
@@ -74,7 +51,7 @@ fn kill_9_then_resume_loses_and_repeats_nothing() {
 fn invalid_grids_are_rejected_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     for (bad, needle) in [
-        (GRID.replace("\"trivial\"", "\"perceptron\""), "--learner"),
+        (GRID.replace("\"trivial\"", "\"perceptron\""), "perceptron"),
         (GRID.replace("d = [2, 3]", "d = []"), "d"),
         (GRID.replace("d = [2, 3]", "d = [0, 3]"), "--d"),
         (GRID.replace("\"1/d\", \"0\"", "\"2^x\""), "sigma"),

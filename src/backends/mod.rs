@@ -10,30 +10,15 @@ pub mod cpu;
 pub mod gpu;
 pub mod student;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::params::{NoiseModel, ParamError, ensure};
 pub use student::StudentParams;
 
-/// A failure inside an engine.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    /// A bad configuration (too large for the device, zero sizes, …).
-    #[error(transparent)]
-    Param(#[from] ParamError),
-    /// No wgpu adapter, or none with compute shaders.
-    #[error("no usable wgpu adapter: {0}")]
-    NoAdapter(String),
-    /// Device creation, shader validation or pipeline creation failed.
-    #[error("wgpu device error: {0}")]
-    Device(String),
-    /// The device was lost or a submission failed while running.
-    #[error("wgpu device lost or failed while running: {0}")]
-    DeviceLost(String),
-}
+use crate::error::Error;
 
 /// How the student is updated.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "lowercase")]
 pub enum Optimizer {
     /// θ ← θ − lr·∇.
@@ -62,7 +47,7 @@ impl Optimizer {
 }
 
 /// Where training samples come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DataSource {
     /// Fresh samples every step: step t uses train samples t·B .. t·B + B.
@@ -119,14 +104,23 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// Checks sizes: d, k', B ≥ 1, the teacher's w has length d, m ≥ 1.
     pub fn validate(&self) -> Result<(), ParamError> {
-        ensure(self.d >= 1, "--d", self.d, "an integer >= 1")?;
-        ensure(self.width >= 1, "--k", self.width, "an integer >= 1")?;
-        ensure(self.batch >= 1, "--batch", self.batch, "an integer >= 1")?;
+        ensure(self.d >= 1, "dimension d", self.d, "an integer >= 1")?;
+        ensure(self.width >= 1, "width k'", self.width, "an integer >= 1")?;
+        ensure(self.batch >= 1, "batch B", self.batch, "an integer >= 1")?;
         ensure(self.teacher.w.len() == self.d, "teacher.w length", self.teacher.w.len(), "d")?;
         if let DataSource::Fixed { m } = self.data {
-            ensure(m >= 1, "--train-size", m, "an integer >= 1")?;
+            ensure(m >= 1, "training set m", m, "an integer >= 1")?;
         }
         Ok(())
+    }
+
+    /// The host memory a trainer of this configuration needs, about.
+    pub fn memory_bytes(&self) -> u64 {
+        let m = match self.data {
+            DataSource::Fixed { m } => m,
+            DataSource::Online => 0,
+        };
+        student_memory_bytes(self.d, self.width, self.batch, m)
     }
 
     /// FLOPs of one step counted as SPEC §7 fixes: 4·B·d·k' (two B×d×k' products).
@@ -135,8 +129,16 @@ impl TrainConfig {
     }
 }
 
+/// The host memory of a student trainer at dimension d, width k', batch B and a fixed training
+/// set of m samples (0 for fresh samples), about: f32 parameters, gradients and two Adam
+/// moments; the batch; pre-activations and their gradients (at least an evaluation chunk's).
+pub fn student_memory_bytes(d: usize, k: usize, batch: usize, m: u64) -> u64 {
+    let (d, k, b) = (d as u64, k as u64, batch as u64);
+    4 * (4 * k * (d + 2) + b * (d + 2) + 2 * b.max(4096) * k + m * (d + 2))
+}
+
 /// Held-out evaluation of a student and the trivial predictor on the same inputs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Test samples used.
     pub n: u64,
@@ -203,7 +205,7 @@ impl EvalSums {
 }
 
 /// What ran the work: recorded with every result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackendInfo {
     /// `cpu` or `wgpu`.
     pub backend: String,
@@ -294,7 +296,7 @@ pub trait Engine {
     /// What this engine runs on.
     fn info(&self) -> BackendInfo;
     /// A trainer for `config`, starting from `init`.
-    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError>;
+    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, Error>;
     /// The engine as `Any`, for backend-specific tools (benchmark calibration).
     fn as_any(&self) -> &dyn std::any::Any;
 }
@@ -304,16 +306,16 @@ pub trait Engine {
 pub trait Trainer {
     /// Runs `phase` `iters` times (a `Step` advances training; the other phases repeat one
     /// part of the current step, for benchmarks) and times it.
-    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError>;
+    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, Error>;
     /// The training loss ½·mean r² of the last step run (NaN or ∞ when training diverged).
-    fn last_loss(&mut self) -> Result<f32, EngineError>;
+    fn last_loss(&mut self) -> Result<f32, Error>;
     /// Runs `steps` steps; returns the training loss of the last.
-    fn steps(&mut self, steps: u64) -> Result<f32, EngineError> {
+    fn steps(&mut self, steps: u64) -> Result<f32, Error> {
         self.run_phase(Phase::Step, steps)?;
         self.last_loss()
     }
     /// [`Self::steps`], timed: wall clock always, device time where the backend measures it.
-    fn timed_steps(&mut self, steps: u64) -> Result<Timing, EngineError> {
+    fn timed_steps(&mut self, steps: u64) -> Result<Timing, Error> {
         let t = self.run_phase(Phase::Step, steps)?;
         Ok(Timing { loss: self.last_loss()?, wall: t.wall, device: t.device })
     }
@@ -321,9 +323,9 @@ pub trait Trainer {
     fn steps_done(&self) -> u64;
     /// Evaluates on test samples 0..n_test of the test stream against the noise-free target;
     /// the trivial predictor outputs `trivial`.
-    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, EngineError>;
+    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, Error>;
     /// The current student.
-    fn student(&mut self) -> Result<StudentParams, EngineError>;
+    fn student(&mut self) -> Result<StudentParams, Error>;
 }
 
 /// Which engine to use.
@@ -339,7 +341,7 @@ pub enum BackendChoice {
 }
 
 /// The engine for `choice`.
-pub fn select_engine(choice: BackendChoice) -> Result<Box<dyn Engine>, EngineError> {
+pub fn select_engine(choice: BackendChoice) -> Result<Box<dyn Engine>, Error> {
     match choice {
         BackendChoice::Cpu => Ok(Box::new(cpu::CpuEngine::new())),
         BackendChoice::Wgpu => Ok(Box::new(gpu::GpuEngine::new()?)),

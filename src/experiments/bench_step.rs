@@ -7,7 +7,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::backends::cpu::gemm::{Operand, sgemm};
-use crate::backends::{BackendInfo, DataSource, Engine, EngineError, Optimizer, StudentParams, Teacher, TrainConfig};
+use crate::backends::{BackendInfo, DataSource, Engine, Optimizer, StudentParams, Teacher, TrainConfig};
+use crate::error::Error;
 use crate::math::target::WidthRule;
 use crate::params::{NoiseModel, Problem};
 use crate::sampling::secret_direction;
@@ -45,9 +46,30 @@ pub struct BenchStepRecord {
     pub loss: f32,
 }
 
+impl std::fmt::Display for BenchStepRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} [{}] d={} k'={} B={}: {:.2} steps/s, {:.1} GFLOP/s",
+            self.backend.backend,
+            self.variant,
+            self.backend.adapter,
+            self.d,
+            self.k,
+            self.batch,
+            self.steps_per_s,
+            self.gflops
+        )?;
+        if let Some(g) = self.device_gflops {
+            write!(f, ", {g:.1} GFLOP/s on device time")?;
+        }
+        write!(f, ", loss {:.4}", self.loss)
+    }
+}
+
 /// The training configuration `bench-step` times: planted labels at the default γ = 2√d and
 /// σ = 1/d, SGD with lr = 0.01 (the numpy peer's rate), standard initialisation, seed 0.
-pub fn bench_config(d: usize, k: usize, batch: usize, fixed: bool) -> Result<TrainConfig, EngineError> {
+pub fn bench_config(d: usize, k: usize, batch: usize, fixed: bool) -> Result<TrainConfig, Error> {
     let problem = Problem::new(d, None, None, None, NoiseModel::Gaussian, 0)?;
     let cap = WidthRule::new(1e9, 0.01)?.cap(problem.gamma_s());
     Ok(TrainConfig {
@@ -80,7 +102,7 @@ pub fn bench_step(
     steps: u64,
     repeats: usize,
     mut report: impl FnMut(&BenchStepRecord),
-) -> Result<Vec<BenchStepRecord>, EngineError> {
+) -> Result<Vec<BenchStepRecord>, Error> {
     let init = StudentParams::standard_init(config.d, config.width, 0, 0);
     let mut trainer = engine.trainer(config, &init)?;
     trainer.steps(warmup)?;

@@ -4,4 +4,5 @@ pub mod bench_step;
 pub mod construction;
 pub mod runs;
 pub mod scaling;
+pub mod store;
 pub mod sweep;

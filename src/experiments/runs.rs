@@ -1,21 +1,29 @@
 //! One run: one learner on one instance, judged by SPEC §8, recorded with everything needed
-//! to reproduce it. `clwe-bench run` prints one; sweeps write many as JSONL rows.
+//! to reproduce it. `clwe-bench run` prints one; sweeps store many, one JSON row each
+//! ([`Row`]: a finished run, or a run that failed at run time, carrying its error).
 
+use std::fmt;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backends::{BackendInfo, Engine, Evaluation};
-use crate::learners::{Budget, Fit, Instance, Judgement, LearnerError, LearnerOptions, RunContext, by_name, judge};
+use crate::backends::{BackendInfo, Engine, Evaluation, student_memory_bytes};
+use crate::deadline::Deadline;
+use crate::error::Error;
+use crate::learners::{Budget, Details, Instance, Judgement, LearnerKind, LearnerOptions, RunContext, judge};
 use crate::math::target::WidthRule;
 use crate::params::{NoiseModel, ParamError, Problem, ensure};
-use crate::sampling::Distribution;
+use crate::resources;
+use crate::sampling::DataKind;
+use crate::sampling::export::MAX_ROWS;
+use crate::sampling::streams::MAX_INSTANCE;
 
 /// Everything that defines a run (the grid point of a sweep).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SpecOnDisk")]
 pub struct RunSpec {
-    /// Learner name.
-    pub learner: String,
+    /// The learner.
+    pub learner: LearnerKind,
     /// Input dimension.
     pub d: usize,
     /// γ (lattice convention); none = 2√d.
@@ -30,16 +38,60 @@ pub struct RunSpec {
     pub seed: u64,
     /// Instance number (fresh secret and data).
     pub instance: u32,
-    /// Labels independent of x (the planted null).
-    pub null: bool,
-    /// Train on CLWE-derived samples (SPEC §6: ℓ = φ(z) + ξ) instead of the planted problem.
-    #[serde(default)]
-    pub clwe_derived: bool,
+    /// What the learner trains and is tested on.
+    pub data: DataKind,
     /// Budget and evaluation sizes.
     pub budget: Budget,
     /// Learner hyper-parameters.
     pub options: LearnerOptions,
 }
+
+/// A spec as rows store it: today's `data`, or the two booleans (`null`, `clwe_derived`) that
+/// rows written before [`DataKind`] carry, so committed results stay readable.
+#[derive(Deserialize)]
+struct SpecOnDisk {
+    learner: LearnerKind,
+    d: usize,
+    gamma: Option<f64>,
+    beta: Option<f64>,
+    sigma: Option<f64>,
+    noise: NoiseModel,
+    seed: u64,
+    instance: u32,
+    data: Option<DataKind>,
+    #[serde(default)]
+    null: bool,
+    #[serde(default)]
+    clwe_derived: bool,
+    budget: Budget,
+    options: LearnerOptions,
+}
+
+impl From<SpecOnDisk> for RunSpec {
+    fn from(s: SpecOnDisk) -> Self {
+        let legacy = match (s.null, s.clwe_derived) {
+            (true, _) => DataKind::Null,
+            (false, true) => DataKind::ClweDerived,
+            (false, false) => DataKind::Planted,
+        };
+        Self {
+            learner: s.learner,
+            d: s.d,
+            gamma: s.gamma,
+            beta: s.beta,
+            sigma: s.sigma,
+            noise: s.noise,
+            seed: s.seed,
+            instance: s.instance,
+            data: s.data.unwrap_or(legacy),
+            budget: s.budget,
+            options: s.options,
+        }
+    }
+}
+
+/// Largest held-out test set.
+pub const MAX_N_TEST: u64 = MAX_ROWS;
 
 impl RunSpec {
     /// A stable identifier: the JSON of the spec (sweeps resume by it).
@@ -52,30 +104,60 @@ impl RunSpec {
         Problem::new(self.d, self.gamma, self.beta, self.sigma, self.noise, self.seed)
     }
 
-    /// Checks everything before any work starts.
+    /// Checks everything before any work starts: the problem, every option, the budget, the
+    /// instance number and the memory the learner would need.
     pub fn validate(&self) -> Result<(), ParamError> {
         self.problem()?;
-        by_name(&self.learner, &self.options)?;
-        ensure(self.budget.n_test >= 2, "--n-test", self.budget.n_test, "an integer >= 2")?;
-        ensure(self.budget.train_samples >= 1, "--train-size", self.budget.train_samples, "an integer >= 1")?;
+        self.options.validate()?;
+        let b = &self.budget;
+        ensure((2..=MAX_N_TEST).contains(&b.n_test), "--n-test", b.n_test, &format!("an integer in 2..={MAX_N_TEST}"))?;
         ensure(
-            self.budget.seconds.is_none_or(|s| s > 0.0),
-            "--budget-seconds",
-            format!("{:?}", self.budget.seconds),
-            "a number > 0",
+            (1..=MAX_ROWS).contains(&b.train_samples),
+            "--train-size",
+            b.train_samples,
+            &format!("an integer in 1..={MAX_ROWS}"),
         )?;
+        ensure(b.steps <= MAX_ROWS, "--budget-steps", b.steps, &format!("an integer in 0..={MAX_ROWS}"))?;
+        if let Some(seconds) = b.seconds {
+            ensure(seconds.is_finite() && seconds > 0.0, "--budget-seconds", seconds, "a finite number > 0")?;
+        }
         ensure(
-            self.options.width >= 1 && self.options.batch >= 1,
-            "--width/--batch",
-            format!("{}/{}", self.options.width, self.options.batch),
-            "integers >= 1",
+            self.instance <= MAX_INSTANCE,
+            "--instance",
+            self.instance,
+            &format!("an integer in 0..={MAX_INSTANCE}"),
         )?;
-        Ok(())
+        let (flags, bytes) = self.memory_bytes();
+        resources::ensure_memory(flags, bytes)
+    }
+
+    /// The memory the learner needs, estimated from its largest allocations, and the flags that
+    /// set it.
+    pub fn memory_bytes(&self) -> (&'static str, u64) {
+        let (d, o, m) = (self.d as u64, &self.options, self.budget.train_samples);
+        let f = o.features as u64;
+        match self.learner {
+            LearnerKind::Trivial | LearnerKind::Oracle => ("--d", 16 * d),
+            LearnerKind::Sgd | LearnerKind::Adam | LearnerKind::SgdWarm => {
+                let m = if o.fixed_data { m } else { 0 };
+                ("--width/--batch/--d/--train-size", student_memory_bytes(self.d, o.width, o.batch, m))
+            }
+            // f64 normal equations (twice: the Gram matrix and its factor) and one chunk of rows.
+            LearnerKind::Ridge => ("--d", 8 * (2 * (d + 1) * (d + 1) + 2048 * (d + 1))),
+            LearnerKind::RfRidge => ("--features/--d", 8 * (2 * (f + 1) * (f + 1) + 2048 * (f + 1) + f * d)),
+            // Big-integer basis of dimension 2d+2 with entries of about N + 64·d bits.
+            LearnerKind::Lll => {
+                let dim = 2 * d + 2;
+                let bits = u64::from(o.precision_bits.unwrap_or(0)).max(64 * d) + 128;
+                ("--d/--precision-bits", 3 * dim * dim * bits.div_ceil(8))
+            }
+        }
     }
 
     /// The width rule of the teacher's cap: all samples a run can touch, δ = 0.01.
     pub fn width_rule(&self) -> WidthRule {
-        let n = (self.budget.steps * self.options.batch as u64 + self.budget.train_samples + self.budget.n_test) as f64;
+        let (steps, batch) = (self.budget.steps as f64, self.options.batch as f64);
+        let n = steps * batch + self.budget.train_samples as f64 + self.budget.n_test as f64;
         WidthRule::new(n.max(1.0), 0.01).expect("valid width rule")
     }
 }
@@ -85,9 +167,10 @@ impl RunSpec {
 pub struct RunRecord {
     /// What ran.
     pub spec: RunSpec,
-    /// Its identifier (for resume and merge).
+    /// Its identifier as written (readers outside the suite; the store keys rows by
+    /// [`RunSpec::id`]).
     pub id: String,
-    /// γ, γ_s, β, σ actually used.
+    /// γ actually used.
     pub gamma: f64,
     /// γ_s = γ/√(2π).
     pub gamma_s: f64,
@@ -98,9 +181,9 @@ pub struct RunRecord {
     /// The teacher's width k = 4M + 1.
     pub teacher_width: usize,
     /// Verdict and Δ statistics.
-    pub judgement: serde_json::Value,
+    pub judgement: Judgement,
     /// The held-out evaluation.
-    pub eval: serde_json::Value,
+    pub eval: Evaluation,
     /// Training samples used.
     pub samples: u64,
     /// Steps taken.
@@ -112,11 +195,49 @@ pub struct RunRecord {
     /// |⟨ŵ, w⟩| where defined.
     pub cosine: Option<f64>,
     /// Learner-specific facts.
-    pub details: serde_json::Value,
+    pub details: Details,
     /// The engine.
     pub backend: BackendInfo,
     /// clwe-bench version and git revision.
     pub version: String,
+}
+
+/// A run that failed at run time (device loss, a singular system): stored so the sweep can go
+/// on; `--resume` tries it again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FailedRun {
+    /// What ran.
+    pub spec: RunSpec,
+    /// Its identifier.
+    pub id: String,
+    /// The error, as the user would have seen it.
+    pub failed: String,
+    /// Seconds until it failed.
+    pub wall_s: f64,
+    /// The engine.
+    pub backend: BackendInfo,
+    /// clwe-bench version and git revision.
+    pub version: String,
+}
+
+/// One row of a sweep's results file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Row {
+    /// A finished run.
+    Finished(Box<RunRecord>),
+    /// A run that failed at run time.
+    Failed(Box<FailedRun>),
+}
+
+impl Row {
+    /// The run's spec.
+    pub fn spec(&self) -> &RunSpec {
+        match self {
+            Self::Finished(r) => &r.spec,
+            Self::Failed(f) => &f.spec,
+        }
+    }
 }
 
 /// The crate version and the git revision it was built from.
@@ -125,23 +246,18 @@ pub fn version() -> String {
 }
 
 /// Runs `spec` on `engine`.
-pub fn run_one(spec: &RunSpec, engine: &dyn Engine) -> Result<(RunRecord, Judgement, Evaluation), LearnerError> {
+pub fn run_one(spec: &RunSpec, engine: &dyn Engine) -> Result<RunRecord, Error> {
     spec.validate()?;
     let problem = spec.problem()?;
     let rule = spec.width_rule();
-    let kind = match (spec.null, spec.clwe_derived) {
-        (true, _) => Distribution::PlantedNull,
-        (false, true) => Distribution::ClweDerived,
-        (false, false) => Distribution::Planted,
-    };
-    let inst = Instance::new(&problem, spec.instance, kind, rule);
-    let learner = by_name(&spec.learner, &spec.options)?;
+    let inst = Instance::new(&problem, spec.instance, spec.data, rule);
+    let learner = spec.learner.build(&spec.options);
     let start = Instant::now();
-    let trivial = RunContext::trivial_constant(&inst, &spec.budget, rule);
-    let ctx = RunContext { engine, budget: spec.budget, trivial, rule };
-    let fit: Fit = learner.fit(&inst, &ctx)?;
-    let judgement = judge(&fit);
-    let record = RunRecord {
+    let deadline = Deadline::after(spec.budget.seconds);
+    let trivial = RunContext::trivial_constant(&inst, &spec.budget, rule, deadline);
+    let ctx = RunContext { engine, budget: spec.budget, trivial, rule, deadline };
+    let fit = learner.fit(&inst, &ctx)?;
+    Ok(RunRecord {
         spec: spec.clone(),
         id: spec.id(),
         gamma: problem.gamma,
@@ -149,8 +265,8 @@ pub fn run_one(spec: &RunSpec, engine: &dyn Engine) -> Result<(RunRecord, Judgem
         beta: problem.beta,
         sigma: problem.sigma,
         teacher_width: inst.cap.width(),
-        judgement: serde_json::to_value(judgement).expect("serialises"),
-        eval: serde_json::to_value(fit.eval).expect("serialises"),
+        judgement: judge(&fit),
+        eval: fit.eval,
         samples: fit.samples,
         steps: fit.steps,
         wall_s: start.elapsed().as_secs_f64(),
@@ -159,6 +275,45 @@ pub fn run_one(spec: &RunSpec, engine: &dyn Engine) -> Result<(RunRecord, Judgem
         details: fit.details,
         backend: engine.info(),
         version: version(),
-    };
-    Ok((record, judgement, fit.eval))
+    })
+}
+
+impl fmt::Display for RunRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, j, e) = (&self.spec, &self.judgement, &self.eval);
+        writeln!(
+            f,
+            "{} on d={} γ={:.3} (γ_s={:.3}) β={:.3e} σ={:.3e} ({}): {}",
+            s.learner, s.d, self.gamma, self.gamma_s, self.beta, self.sigma, s.data, j.verdict
+        )?;
+        writeln!(
+            f,
+            "  Δ = {:.3e} (99% lower bound {:.3e}, ε = {:.3e}), r = {:.3}, MSE {:.4e} vs trivial {:.4e}, n_test = {}",
+            j.delta, j.delta_lower99, j.epsilon, j.r, e.mse_student, e.mse_trivial, e.n
+        )?;
+        write!(f, "  samples {}, steps {}, wall {:.2} s", self.samples, self.steps, self.wall_s)?;
+        if let Some(s) = self.device_s {
+            write!(f, ", device {s:.2} s")?;
+        }
+        if let Some(c) = self.cosine {
+            write!(f, ", |cos(ŵ, w)| = {c:.12}")?;
+        }
+        write!(f, "  [{} {}]", self.backend.backend, self.backend.adapter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_written_before_data_kind_read_back_with_the_same_data() {
+        let old = r#"{"learner":"sgd","d":2,"gamma":null,"beta":0.5,"sigma":0.0,"noise":"gaussian","seed":0,
+            "instance":1,"null":true,"clwe_derived":false,"budget":{"steps":10,"seconds":null,"train_samples":10,
+            "n_test":20},"options":{}}"#;
+        let spec: RunSpec = serde_json::from_str(old).unwrap();
+        assert_eq!((spec.learner, spec.data, spec.instance), (LearnerKind::Sgd, DataKind::Null, 1));
+        let again: RunSpec = serde_json::from_str(&spec.id()).unwrap();
+        assert_eq!(again, spec, "today's rows round-trip");
+    }
 }

@@ -2,7 +2,8 @@
 //! throughput against the width k' at fixed d, and against d at fixed k', on every backend
 //! present; a table per backend with the fitted cost-growth exponent (slope of log time per step
 //! against log k' or log d; 1 is ideal for a step costing 4·B·d·k'), and log–log SVG figures
-//! with the ideal slope drawn. Rows are appended to `scaling.jsonl` and resumable like sweeps.
+//! with the ideal slope drawn. `clwe-bench sweep scaling` runs it through the result store, with
+//! the same resume, restart, lock and fingerprint rules as every sweep.
 
 use std::path::Path;
 
@@ -10,8 +11,9 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::bench_step::{bench_config, bench_step};
-use super::sweep::{append_row, read_rows};
-use crate::backends::{BackendInfo, Engine, EngineError};
+use super::store::{DirRows, Mode, ResultsFile, Store, StoreGrid, StoredRow};
+use crate::backends::{BackendInfo, Engine};
+use crate::error::{Error, Result};
 use crate::reporting::atomic::write_file_atomically;
 use crate::reporting::table::markdown_table;
 
@@ -46,9 +48,37 @@ pub struct ScalingRow {
     pub device_seconds_per_step: Option<f64>,
 }
 
-impl ScalingRow {
-    fn key(&self) -> (String, String, Axis, usize, usize, usize) {
-        (self.backend.backend.clone(), self.backend.adapter.clone(), self.axis, self.d, self.k, self.batch)
+impl StoredRow for ScalingRow {
+    fn key(&self) -> String {
+        point_key(&self.backend, (self.axis, self.d, self.k, self.batch))
+    }
+}
+
+/// One point of the study on one backend.
+fn point_key(backend: &BackendInfo, (axis, d, k, batch): (Axis, usize, usize, usize)) -> String {
+    format!("{}|{}|{axis:?}|{d}|{k}|{batch}", backend.backend, backend.adapter)
+}
+
+/// The study's grid: its full size, or the tiny one of smoke runs (`CLWE_BENCH_GRID=smoke`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingGrid {
+    /// Always `scaling`.
+    pub name: String,
+    /// Whether this is the smoke-sized study.
+    pub smoke: bool,
+}
+
+impl ScalingGrid {
+    /// The study, full or smoke-sized.
+    pub fn new(smoke: bool) -> Self {
+        Self { name: "scaling".into(), smoke }
+    }
+}
+
+impl StoreGrid for ScalingGrid {
+    fn is_published(file: &str) -> bool {
+        file == "scaling.md" || (file.starts_with("scaling-") && file.ends_with(".svg"))
     }
 }
 
@@ -73,24 +103,23 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Measures every point not yet in `dir/scaling.jsonl` on each engine, then writes the tables
-/// and figures. `report` is called with a line per finished point.
+/// Measures every point of `grid` not yet in `dir` on each engine, then writes the tables and
+/// figures. `report` is called with a line per finished point.
 pub fn run_scaling(
     dir: &Path,
+    grid: &ScalingGrid,
+    mode: Mode,
     engines: &[Box<dyn Engine>],
-    smoke: bool,
     mut report: impl FnMut(&str),
-) -> Result<usize, EngineError> {
-    let io = |e: std::io::Error| EngineError::Device(format!("{}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let path = dir.join("scaling.jsonl");
-    let mut rows: Vec<ScalingRow> = read_rows(&path).map_err(io)?;
+) -> Result<usize> {
+    let store = Store::open::<_, ScalingRow>(dir, grid, ResultsFile::Main, mode)?;
+    let done = DirRows::<ScalingRow>::read(dir)?.done_keys();
     let mut ran = 0;
     for engine in engines {
         let info = engine.info();
-        for (axis, d, k, batch) in points(smoke) {
-            let key = (info.backend.clone(), info.adapter.clone(), axis, d, k, batch);
-            if rows.iter().any(|r| r.key() == key) {
+        for point in points(grid.smoke) {
+            let (axis, d, k, batch) = point;
+            if done.contains(&point_key(&info, point)) {
                 continue;
             }
             let config = bench_config(d, k, batch, false)?;
@@ -110,16 +139,16 @@ pub fn run_scaling(
                 gflops: config.step_flops() / seconds_per_step / 1e9,
                 device_seconds_per_step: (!device.is_empty()).then(|| median(device)),
             };
-            append_row(&path, &row).map_err(io)?;
+            store.append(&row)?;
             report(&format!(
                 "{} {:?} d={d} k'={k} B={batch}: {:.4} s/step, {:.1} GFLOP/s",
                 info.backend, axis, seconds_per_step, row.gflops
             ));
-            rows.push(row);
             ran += 1;
         }
     }
-    write_scaling_report(dir, &rows).map_err(io)?;
+    let rows = DirRows::<ScalingRow>::read(dir)?.unique_rows();
+    write_scaling_report(dir, &rows).map_err(Error::io(dir))?;
     Ok(ran)
 }
 

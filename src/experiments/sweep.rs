@@ -1,19 +1,23 @@
-//! Sweeps: the cross product of a grid's axes run one spec at a time, each finished run
-//! appended as one JSONL row and flushed to disk, so a sweep killed at any moment resumes with
-//! `--resume` without losing or repeating a run; `--shard I/N` splits the grid for cluster array
-//! jobs; `merge` joins the shards. Grids come from the shipped presets (`presets/*.toml`) or a
-//! user's TOML file of the same form.
+//! Sweeps: the cross product of a grid's axes run one spec at a time through the result store
+//! ([`super::store`]: one file per writer, locked, fingerprinted, resumable after `kill -9`);
+//! `--shard I/N` splits the grid for cluster array jobs; `merge` joins directories read-only;
+//! `status` compares a directory with its grid. Grids come from the shipped presets
+//! (`presets/*.toml`) or a user's TOML file of the same form.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::runs::{RunRecord, RunSpec};
-use crate::learners::{Budget, LearnerOptions};
+use super::runs::{FailedRun, Row, RunRecord, RunSpec, run_one, version};
+use super::store::{DirRows, Mode, ResultsFile, Store, StoreGrid, StoredRow, recorded_grid};
+use crate::backends::Engine;
+use crate::error::{Error, Result};
+use crate::learners::{Budget, LearnerKind, LearnerOptions};
 use crate::params::{NoiseModel, ParamError, ensure};
+use crate::sampling::DataKind;
+use crate::sampling::streams::MAX_INSTANCE;
 
 /// The shipped presets: name and TOML text.
 pub const PRESETS: [(&str, &str); 4] = [
@@ -60,18 +64,6 @@ impl Level {
     }
 }
 
-/// What the learners train on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DataKind {
-    /// The planted problem (SPEC §4).
-    Planted,
-    /// The planted null.
-    Null,
-    /// CLWE-derived samples (SPEC §6).
-    ClweDerived,
-}
-
 fn default_levels() -> Vec<Level> {
     vec![Level::Text("1/d".into())]
 }
@@ -92,7 +84,7 @@ pub struct Grid {
     /// Name: results go to `results/<name>/` by default.
     pub name: String,
     /// Learners.
-    pub learners: Vec<String>,
+    pub learners: Vec<LearnerKind>,
     /// Dimensions.
     pub d: Vec<usize>,
     /// Label-noise levels σ.
@@ -162,7 +154,8 @@ impl Grid {
         })
     }
 
-    /// Every run of the grid in a fixed order, validated before any work starts.
+    /// Every run of the grid in a fixed order, validated before any work starts; a spec that
+    /// two axis values produce alike (say σ = "1/d" and 0.25 at d = 4) is listed once.
     pub fn points(&self) -> Result<Vec<GridPoint>, ParamError> {
         for (axis, empty) in [
             ("learners", self.learners.is_empty()),
@@ -174,9 +167,24 @@ impl Grid {
         ] {
             ensure(!empty, axis, "[]", "a non-empty list")?;
         }
-        ensure(self.instances >= 1, "instances", self.instances, "an integer >= 1")?;
+        ensure(
+            (1..=MAX_INSTANCE).contains(&self.instances),
+            "instances",
+            self.instances,
+            &format!("an integer in 1..={MAX_INSTANCE}"),
+        )?;
+        let lens =
+            [self.learners.len(), self.d.len(), self.sigma.len(), self.beta.len(), self.noise.len(), self.data.len()];
+        let count = lens.iter().fold(u128::from(self.instances), |n, &l| n * l as u128);
+        ensure(
+            count <= MAX_POINTS as u128,
+            "grid",
+            format!("{count} points"),
+            &format!("at most {MAX_POINTS} points (split it into several grids)"),
+        )?;
         let mut points = Vec::new();
-        for learner in &self.learners {
+        let mut seen = HashSet::new();
+        for &learner in &self.learners {
             for &d in &self.d {
                 for sigma in &self.sigma {
                     for beta in &self.beta {
@@ -184,7 +192,7 @@ impl Grid {
                             for &data in &self.data {
                                 for instance in 0..self.instances {
                                     let spec = RunSpec {
-                                        learner: learner.clone(),
+                                        learner,
                                         d,
                                         gamma: self.gamma,
                                         beta: Some(beta.at(d, "beta")?),
@@ -192,17 +200,15 @@ impl Grid {
                                         noise,
                                         seed: self.seed,
                                         instance,
-                                        null: data == DataKind::Null,
-                                        clwe_derived: data == DataKind::ClweDerived,
+                                        data,
                                         budget: self.budget,
                                         options: self.options.clone(),
                                     };
                                     spec.validate()?;
-                                    points.push(GridPoint {
-                                        spec,
-                                        sigma_label: sigma.label(),
-                                        beta_label: beta.label(),
-                                    });
+                                    if seen.insert(spec.id()) {
+                                        let (sigma_label, beta_label) = (sigma.label(), beta.label());
+                                        points.push(GridPoint { spec, sigma_label, beta_label });
+                                    }
                                 }
                             }
                         }
@@ -214,8 +220,28 @@ impl Grid {
     }
 }
 
+/// Most points a grid may have.
+pub const MAX_POINTS: usize = 1_000_000;
+
+impl StoreGrid for Grid {
+    fn is_published(file: &str) -> bool {
+        let table = ["summary.md", "summary.csv", "advantage.md", "advantage.csv", "advantage.svg"];
+        table.contains(&file) || (file.starts_with("success-") && file.ends_with(".svg"))
+    }
+}
+
+impl StoredRow for Row {
+    fn key(&self) -> String {
+        self.spec().id()
+    }
+
+    fn is_done(&self) -> bool {
+        matches!(self, Self::Finished(_))
+    }
+}
+
 /// `--shard I/N`: the I-th of N deterministic slices of a grid (0 ≤ I < N).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Shard {
     /// Index I.
     pub index: usize,
@@ -242,43 +268,6 @@ impl Shard {
     pub fn owns(&self, i: usize) -> bool {
         i % self.count == self.index
     }
-
-    /// The JSONL file name of this shard.
-    pub fn file_name(&self) -> String {
-        format!("runs.shard-{}-of-{}.jsonl", self.index, self.count)
-    }
-}
-
-/// The rows already in `path`; a torn last line (a kill during a write) is cut off the file.
-pub fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Result<Vec<T>> {
-    let Ok(file) = File::open(path) else { return Ok(Vec::new()) };
-    let mut rows = Vec::new();
-    let mut good_bytes = 0u64;
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line?;
-        match serde_json::from_slice::<T>(&line) {
-            Ok(row) => {
-                rows.push(row);
-                good_bytes += line.len() as u64 + 1;
-            }
-            Err(_) if line.iter().all(u8::is_ascii_whitespace) => good_bytes += line.len() as u64 + 1,
-            Err(_) => break,
-        }
-    }
-    let len = std::fs::metadata(path)?.len();
-    if good_bytes < len {
-        OpenOptions::new().write(true).open(path)?.set_len(good_bytes)?;
-    }
-    Ok(rows)
-}
-
-/// Appends one row and flushes it to disk before returning.
-pub fn append_row<T: Serialize>(path: &Path, row: &T) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(row).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-    file.write_all(&line)?;
-    file.sync_data()
 }
 
 /// How a sweep reports progress: a bar with ETA on a terminal, plain lines otherwise.
@@ -304,7 +293,7 @@ impl Progress {
     }
 
     /// Reports one finished run.
-    pub fn finished(&mut self, line: &str) {
+    pub fn finished(&mut self, line: impl std::fmt::Display) {
         self.done += 1;
         match &self.bar {
             Some(bar) => {
@@ -323,174 +312,283 @@ impl Progress {
     }
 }
 
-/// Where a sweep writes: `dir/runs.jsonl`, or the shard's file.
-pub fn rows_path(dir: &Path, shard: Option<Shard>) -> PathBuf {
-    dir.join(shard.map_or("runs.jsonl".to_string(), |s| s.file_name()))
-}
-
-/// Every row of every `*.jsonl` file in `dirs`, each run once (by id, first seen wins).
-pub fn collect_rows(dirs: &[PathBuf]) -> std::io::Result<Vec<RunRecord>> {
-    let mut seen = HashSet::new();
-    let mut rows = Vec::new();
-    for dir in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .collect();
-        files.sort();
-        for file in files {
-            for row in read_rows::<RunRecord>(&file)? {
-                if seen.insert(row.id.clone()) {
-                    rows.push(row);
-                }
-            }
-        }
-    }
-    Ok(rows)
-}
-
-/// A failure of a sweep.
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    /// A bad grid or argument (nothing was run).
-    #[error(transparent)]
-    Param(#[from] ParamError),
-    /// A run failed (finished runs are kept; rerun with --resume).
-    #[error("run {index} ({learner}, d = {d}) failed: {source}")]
-    Run {
-        /// Grid index.
-        index: usize,
-        /// Learner.
-        learner: String,
-        /// Dimension.
-        d: usize,
-        /// The cause.
-        source: crate::learners::LearnerError,
-    },
-    /// Reading or writing results failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-}
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> SweepError + '_ {
-    move |source| SweepError::Io { path: path.to_path_buf(), source }
-}
-
 /// What a sweep did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SweepOutcome {
-    /// Runs in this shard of the grid.
+    /// Points in this shard of the grid.
     pub total: usize,
-    /// Runs already present (resumed past).
+    /// Points already finished in the directory (resumed past).
     pub skipped: usize,
-    /// Runs executed now.
+    /// Runs finished now.
     pub ran: usize,
+    /// Runs that failed now (stored with their error; `--resume` retries them).
+    pub failed: usize,
 }
 
-/// Runs `grid` (or `shard` of it) into `dir`; with `resume`, runs already in the results file
-/// are skipped, otherwise existing results are an error. Tables and figures are rewritten at
-/// the end from every results file in `dir`.
-pub fn run_sweep(
-    grid: &Grid,
-    dir: &Path,
-    shard: Option<Shard>,
-    resume: bool,
-    engine: &dyn crate::backends::Engine,
-) -> Result<SweepOutcome, SweepError> {
-    let points: Vec<(usize, GridPoint)> =
-        grid.points()?.into_iter().enumerate().filter(|(i, _)| shard.is_none_or(|s| s.owns(*i))).collect();
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let path = rows_path(dir, shard);
-    let existing: Vec<RunRecord> = read_rows(&path).map_err(io(&path))?;
-    if !existing.is_empty() && !resume {
+/// How a sweep runs: its writer, mode and failure limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SweepOptions {
+    /// `--shard I/N`, if any.
+    pub shard: Option<Shard>,
+    /// Fresh, resume or restart.
+    pub mode: Mode,
+    /// Failed runs tolerated before the sweep stops (`--max-failures`).
+    pub max_failures: usize,
+}
+
+/// Runs `grid` (or its shard) into `dir` through the result store; a run that fails at run time
+/// is stored with its error and the sweep goes on until more than `max_failures` have failed.
+/// Tables and figures are rewritten at the end from every results file in `dir`.
+pub fn run_sweep(grid: &Grid, dir: &Path, options: SweepOptions, engine: &dyn Engine) -> Result<SweepOutcome> {
+    let points: Vec<GridPoint> = grid
+        .points()?
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| options.shard.is_none_or(|s| s.owns(*i)))
+        .map(|(_, p)| p)
+        .collect();
+    if let Some(s) = options.shard.filter(|_| points.is_empty()) {
         return Err(ParamError {
-            name: "--out".into(),
-            value: dir.display().to_string(),
-            expected: format!(
-                "a directory without results ({} already holds {} runs): pass --resume to continue it",
-                path.display(),
-                existing.len()
-            ),
+            name: "--shard".into(),
+            value: format!("{}/{}", s.index, s.count),
+            expected: "a shard that owns at least one point (use fewer shards)".into(),
         }
         .into());
     }
-    let done: HashSet<String> = existing.into_iter().map(|r| r.id).collect();
-    let grid_file = dir.join("grid.toml");
-    let grid_text = toml::to_string(grid).map_err(|e| io(&grid_file)(std::io::Error::other(e)))?;
-    crate::reporting::atomic::write_file_atomically(&grid_file, grid_text.as_bytes()).map_err(io(&grid_file))?;
-    let todo: Vec<&(usize, GridPoint)> = points.iter().filter(|(_, p)| !done.contains(&p.spec.id())).collect();
+    let store = Store::open::<Grid, Row>(dir, grid, ResultsFile::of(options.shard), options.mode)?;
+    let done = DirRows::<Row>::read(dir)?.done_keys();
+    let todo: Vec<&GridPoint> = points.iter().filter(|p| !done.contains(&p.spec.id())).collect();
+    let mut outcome = SweepOutcome { total: points.len(), skipped: points.len() - todo.len(), ran: 0, failed: 0 };
     let mut progress = Progress::new(todo.len());
-    for (index, point) in &todo {
-        let spec = &point.spec;
-        let (record, judgement, _) = super::runs::run_one(spec, engine).map_err(|source| SweepError::Run {
-            index: *index,
-            learner: spec.learner.clone(),
-            d: spec.d,
-            source,
-        })?;
-        append_row(&path, &record).map_err(io(&path))?;
-        progress.finished(&format!(
-            "{} d={} σ={} {} #{}: {:?} Δ={:.2e} ({:.1} s)",
-            spec.learner,
-            spec.d,
-            point.sigma_label,
-            if spec.null {
-                "null"
-            } else if spec.clwe_derived {
-                "clwe-derived"
-            } else {
-                "planted"
-            },
-            spec.instance,
-            judgement.verdict,
-            judgement.delta,
-            record.wall_s
-        ));
+    for point in todo {
+        let start = std::time::Instant::now();
+        let row = match run_one(&point.spec, engine) {
+            Ok(record) => Row::Finished(Box::new(record)),
+            Err(error) => Row::Failed(Box::new(FailedRun {
+                spec: point.spec.clone(),
+                id: point.spec.id(),
+                failed: error.to_string(),
+                wall_s: start.elapsed().as_secs_f64(),
+                backend: engine.info(),
+                version: version(),
+            })),
+        };
+        store.append(&row)?;
+        progress.finished(PointLine { point, row: &row });
+        match row {
+            Row::Finished(_) => outcome.ran += 1,
+            Row::Failed(_) => outcome.failed += 1,
+        }
+        if outcome.failed > options.max_failures {
+            progress.finish();
+            publish_dir(dir)?;
+            return Err(Error::TooManyFailures { failed: outcome.failed, limit: options.max_failures });
+        }
     }
     progress.finish();
-    let rows = collect_rows(&[dir.to_path_buf()]).map_err(io(dir))?;
-    publish(dir, &grid.name, &rows)?;
-    Ok(SweepOutcome { total: points.len(), skipped: points.len() - todo.len(), ran: todo.len() })
+    publish_dir(dir)?;
+    Ok(outcome)
 }
 
-/// Joins the results files of `inputs` (each run once) into `out/runs.jsonl` and writes the
-/// tables and figures there.
-pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
-    let rows = collect_rows(inputs).map_err(io(out))?;
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    let path = out.join("runs.jsonl");
-    let mut text = Vec::new();
-    for row in &rows {
-        serde_json::to_writer(&mut text, row).map_err(|e| io(&path)(std::io::Error::other(e)))?;
-        text.push(b'\n');
+/// One line of progress: the point and how its run ended.
+struct PointLine<'a> {
+    point: &'a GridPoint,
+    row: &'a Row,
+}
+
+impl std::fmt::Display for PointLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.point.spec;
+        write!(f, "{} d={} σ={} {} #{}: ", s.learner, s.d, self.point.sigma_label, s.data, s.instance)?;
+        match self.row {
+            Row::Finished(r) => write!(f, "{} Δ={:.2e} ({:.1} s)", r.judgement.verdict, r.judgement.delta, r.wall_s),
+            Row::Failed(e) => write!(f, "FAILED: {}", e.failed),
+        }
     }
-    crate::reporting::atomic::write_file_atomically(&path, &text).map_err(io(&path))?;
-    let (source_grid, out_grid) = (inputs[0].join("grid.toml"), out.join("grid.toml"));
-    if !out_grid.exists()
-        && let Ok(text) = std::fs::read(&source_grid)
-    {
-        crate::reporting::atomic::write_file_atomically(&out_grid, &text).map_err(io(&out_grid))?;
+}
+
+/// The finished runs among `rows`.
+fn finished(rows: Vec<Row>) -> Vec<RunRecord> {
+    rows.into_iter()
+        .filter_map(|r| match r {
+            Row::Finished(r) => Some(*r),
+            Row::Failed(_) => None,
+        })
+        .collect()
+}
+
+/// Rewrites the tables and figures of `dir` from every results file in it.
+pub fn publish_dir(dir: &Path) -> Result<()> {
+    let name = recorded_grid::<Grid>(dir)?.map_or_else(|| "sweep".into(), |g| g.name);
+    publish(dir, &name, &finished(DirRows::<Row>::read(dir)?.unique_rows()))
+}
+
+/// Joins the results of `inputs` (each point once) into `out/runs.jsonl` and writes the tables
+/// and figures there. The inputs are only read; they must hold the same grid, and `out` must
+/// not be one of them.
+pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<usize> {
+    let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
+    if inputs.iter().any(|i| same(i, out)) {
+        return Err(ParamError {
+            name: "--out".into(),
+            value: out.display().to_string(),
+            expected: "a directory that is not one of the inputs (merge never writes to its inputs)".into(),
+        }
+        .into());
     }
-    let title = std::fs::read_to_string(&source_grid)
-        .ok()
-        .and_then(|t| toml::from_str::<Grid>(&t).ok())
-        .map_or_else(|| "merged sweep".to_string(), |g| g.name);
-    publish(out, &title, &rows)?;
-    Ok(rows.len())
+    let mut grid: Option<Grid> = None;
+    let mut files = Vec::new();
+    for dir in inputs {
+        let g = recorded_grid::<Grid>(dir)?.ok_or_else(|| ParamError {
+            name: "DIR".into(),
+            value: dir.display().to_string(),
+            expected: "a sweep's results directory (one holding grid.toml)".into(),
+        })?;
+        if let Some(first) = &grid
+            && first.canonical() != g.canonical()
+        {
+            let differences = super::store::differences(&first.canonical(), &g.canonical());
+            return Err(Error::GridMismatch { dir: dir.clone(), differences });
+        }
+        grid.get_or_insert(g);
+        files.extend(DirRows::<Row>::read(dir)?.files);
+    }
+    let grid = grid.expect("clap requires at least one input");
+    let rows = DirRows { files }.unique();
+    if rows.is_empty() {
+        return Err(ParamError {
+            name: "DIR".into(),
+            value: inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
+            expected: "directories holding at least one run".into(),
+        }
+        .into());
+    }
+    let store = Store::open::<Grid, Row>(out, &grid, ResultsFile::Main, Mode::Fresh)?;
+    store.write_all(&rows)?;
+    let n = rows.len();
+    publish(out, &grid.name, &finished(rows.into_iter().map(|k| k.row).collect()))?;
+    Ok(n)
 }
 
 /// Tables and figures of `rows`, written to `dir`.
-fn publish(dir: &Path, title: &str, rows: &[RunRecord]) -> Result<(), SweepError> {
-    let (summaries, advantages) = crate::reporting::summary::write_tables(dir, title, rows).map_err(io(dir))?;
-    let figure_error = |e: Box<dyn std::error::Error>| io(dir)(std::io::Error::other(e.to_string()));
+fn publish(dir: &Path, title: &str, rows: &[RunRecord]) -> Result<()> {
+    let (summaries, advantages) = crate::reporting::summary::write_tables(dir, title, rows).map_err(Error::io(dir))?;
+    let figure_error = |e: Box<dyn std::error::Error>| Error::io(dir)(std::io::Error::other(e.to_string()));
     crate::reporting::figures::success_heatmaps(dir, &summaries).map_err(figure_error)?;
     crate::reporting::figures::advantage_plot(dir, &advantages).map_err(figure_error)?;
     Ok(())
+}
+
+/// What one results file of a directory holds, against the directory's grid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileStatus {
+    /// The file.
+    pub file: String,
+    /// Rows it holds.
+    pub rows: usize,
+    /// Grid points it finishes first.
+    pub done: usize,
+    /// Finished rows of points some earlier row already finishes.
+    pub duplicated: usize,
+    /// Rows of points that are not in the grid.
+    pub foreign: usize,
+    /// Rows of runs that failed.
+    pub failed: usize,
+    /// For a shard's file: its points that no file finishes.
+    pub missing: Option<usize>,
+}
+
+/// `clwe-bench status DIR`: a results directory against its grid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// The grid's name.
+    pub grid: String,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// Points in the grid.
+    pub points: usize,
+    /// Points some file finishes.
+    pub done: usize,
+    /// Points no file finishes.
+    pub missing: usize,
+    /// Per results file.
+    pub files: Vec<FileStatus>,
+}
+
+/// Reads `dir` and its grid, writing nothing.
+pub fn status(dir: &Path) -> Result<Status> {
+    let grid = recorded_grid::<Grid>(dir)?.ok_or_else(|| ParamError {
+        name: "DIR".into(),
+        value: dir.display().to_string(),
+        expected: "a sweep's results directory (one holding grid.toml)".into(),
+    })?;
+    let keys: Vec<String> = grid.points()?.iter().map(|p| p.spec.id()).collect();
+    let in_grid: HashSet<&String> = keys.iter().collect();
+    let rows = DirRows::<Row>::read(dir)?;
+    let done = rows.done_keys();
+    let mut seen = HashSet::new();
+    let files = rows
+        .files
+        .iter()
+        .map(|(file, rows)| {
+            let mut s = FileStatus {
+                file: file.name(),
+                rows: rows.len(),
+                done: 0,
+                duplicated: 0,
+                foreign: 0,
+                failed: 0,
+                missing: None,
+            };
+            for kept in rows {
+                let key = kept.row.key();
+                if !in_grid.contains(&key) {
+                    s.foreign += 1;
+                } else if !kept.row.is_done() {
+                    s.failed += 1;
+                } else if seen.insert(key) {
+                    s.done += 1;
+                } else {
+                    s.duplicated += 1;
+                }
+            }
+            if let ResultsFile::Shard(shard) = file {
+                s.missing = Some(keys.iter().enumerate().filter(|(i, k)| shard.owns(*i) && !done.contains(*k)).count());
+            }
+            s
+        })
+        .collect();
+    let finished = keys.iter().filter(|k| done.contains(*k)).count();
+    Ok(Status {
+        grid: grid.name.clone(),
+        fingerprint: grid.fingerprint(),
+        points: keys.len(),
+        done: finished,
+        missing: keys.len() - finished,
+        files,
+    })
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "grid {} (fingerprint {}): {} points, {} done, {} missing",
+            self.grid, self.fingerprint, self.points, self.done, self.missing
+        )?;
+        for s in &self.files {
+            write!(
+                f,
+                "  {}: {} rows, {} done, {} duplicated, {} foreign, {} failed",
+                s.file, s.rows, s.done, s.duplicated, s.foreign, s.failed
+            )?;
+            if let Some(m) = s.missing {
+                write!(f, ", {m} of its points missing")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -523,11 +621,30 @@ mod tests {
             f(&mut g);
             g.points().unwrap_err()
         };
-        assert_eq!(bad(&|g| g.learners.push("perceptron".into())).name, "--learner");
+        assert_eq!(bad(&|g| g.options.lambda = -1.0).name, "--lambda");
+        assert_eq!(bad(&|g| g.options.lr = f32::NAN).name, "--lr");
+        assert_eq!(bad(&|g| g.options.features = 0).name, "--features");
+        assert_eq!(bad(&|g| g.instances = 0).name, "instances");
+        assert_eq!(bad(&|g| g.d = (1..=100_000).collect()).name, "grid");
         assert_eq!(bad(&|g| g.d = vec![]).name, "d");
         assert_eq!(bad(&|g| g.d.push(0)).name, "--d");
         assert_eq!(bad(&|g| g.sigma = vec![Level::Text("2^x".into())]).name, "sigma");
         assert!(Grid::load("nonexistent").is_err());
+    }
+
+    #[test]
+    fn committed_results_read_back_as_typed_rows_of_their_grids() {
+        let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+        for name in ["quick", "threshold", "reduction", "noise-model"] {
+            let dir = results.join(name);
+            let status = status(&dir).unwrap();
+            assert_eq!((status.missing, status.done), (0, status.points), "{name}: {status}");
+            for file in &status.files {
+                assert_eq!((file.foreign, file.duplicated, file.failed), (0, 0, 0), "{name}: {status}");
+            }
+            let rows = finished(DirRows::<Row>::read(&dir).unwrap().unique_rows());
+            assert_eq!(rows.len(), status.points, "{name}: every row is a typed finished run");
+        }
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
-use serde_json::json;
 
-use super::{Fit, Instance, Learner, LearnerError, RunContext, evaluate_predictor};
+use super::{Details, Fit, Instance, Learner, RunContext, evaluate_predictor};
+use crate::error::Error;
 use crate::math::philox::uniform_f64;
 use crate::math::target::dot;
 use crate::sampling::Split;
@@ -15,11 +15,7 @@ use crate::sampling::streams::{Role, Stream};
 pub struct Trivial;
 
 impl Learner for Trivial {
-    fn name(&self) -> String {
-        "trivial".into()
-    }
-
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let trivial = ctx.trivial;
         let eval = evaluate_predictor(inst, ctx, |_| trivial);
         Ok(Fit { eval, samples: ctx.budget.train_samples, ..Fit::default() })
@@ -30,54 +26,69 @@ impl Learner for Trivial {
 pub struct Oracle;
 
 impl Learner for Oracle {
-    fn name(&self) -> String {
-        "oracle".into()
-    }
-
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let gamma_s = inst.problem.gamma_s();
         let eval = evaluate_predictor(inst, ctx, |x| inst.cap.eval_closed_form(gamma_s * dot(&inst.secret, x)));
         Ok(Fit { eval, cosine: Some(1.0), ..Fit::default() })
     }
 }
 
-/// The first m training samples as (features, labels), features computed by `features`.
-fn design(
+/// Rows of the design matrix accumulated per chunk (the deadline is checked between chunks).
+const DESIGN_CHUNK: usize = 2048;
+
+/// The normal equations of the first m training samples, features computed by `features`:
+/// (XᵀX/m, Xᵀy/m), accumulated a chunk of rows at a time so memory stays O(width²) and the
+/// deadline is honoured. `None` when the deadline passed first.
+fn normal_equations(
     inst: &Instance,
     ctx: &RunContext<'_>,
     width: usize,
     features: impl Fn(&[f64], &mut [f64]) + Sync,
-) -> (DMatrix<f64>, DVector<f64>) {
+) -> Option<(DMatrix<f64>, DVector<f64>)> {
     let d = inst.problem.d;
     let m = ctx.budget.train_samples as usize;
     let train = inst.sampler(Split::Train, ctx.rule);
-    let rows: Vec<(Vec<f64>, f64)> = (0..m)
-        .into_par_iter()
-        .map(|i| {
-            let mut row = vec![0.0; train.row_len()];
-            train.fill_row(i as u64, &mut row);
-            let mut phi = vec![0.0; width];
-            features(&row[..d], &mut phi);
-            (phi, row[d])
-        })
-        .collect();
-    let x = DMatrix::from_fn(m, width, |i, j| rows[i].0[j]);
-    let y = DVector::from_fn(m, |i, _| rows[i].1);
-    (x, y)
+    let mut gram = DMatrix::<f64>::zeros(width, width);
+    let mut rhs = DVector::<f64>::zeros(width);
+    for first in (0..m).step_by(DESIGN_CHUNK) {
+        if ctx.deadline.expired() {
+            return None;
+        }
+        let rows = DESIGN_CHUNK.min(m - first);
+        let mut x = DMatrix::<f64>::zeros(rows, width);
+        let mut y = DVector::<f64>::zeros(rows);
+        let filled: Vec<(Vec<f64>, f64)> = (first..first + rows)
+            .into_par_iter()
+            .map(|i| {
+                let mut row = vec![0.0; train.row_len()];
+                train.fill_row(i as u64, &mut row);
+                let mut phi = vec![0.0; width];
+                features(&row[..d], &mut phi);
+                (phi, row[d])
+            })
+            .collect();
+        for (i, (phi, label)) in filled.into_iter().enumerate() {
+            x.row_mut(i).copy_from_slice(&phi);
+            y[i] = label;
+        }
+        gram.gemm_tr(1.0 / m as f64, &x, &x, 1.0);
+        rhs.gemv_tr(1.0 / m as f64, &x, &y, 1.0);
+    }
+    Some((gram, rhs))
 }
 
-/// Solves min (1/m)‖Xθ − y‖² + λ‖θ‖² (the last column, the intercept, unpenalised).
-fn ridge_solve(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64) -> Result<DVector<f64>, LearnerError> {
-    let m = x.nrows() as f64;
-    let mut gram = x.transpose() * x / m;
+/// Solves min (1/m)‖Xθ − y‖² + λ‖θ‖² from its normal equations (the last column, the
+/// intercept, unpenalised).
+fn ridge_solve(mut gram: DMatrix<f64>, rhs: DVector<f64>, lambda: f64) -> Result<DVector<f64>, Error> {
     let n = gram.nrows();
     for j in 0..n - 1 {
         gram[(j, j)] += lambda;
     }
-    let rhs = x.transpose() * y / m;
-    gram.cholesky()
-        .map(|c| c.solve(&rhs))
-        .ok_or_else(|| LearnerError::Lattice("ridge normal equations are not positive definite".into()))
+    gram.cholesky().map(|c| c.solve(&rhs)).ok_or_else(|| {
+        Error::Numerical(format!(
+            "ridge: the normal equations are not positive definite (λ = {lambda}); use a larger --lambda or --train-size"
+        ))
+    })
 }
 
 /// Ridge regression on [x, 1].
@@ -87,17 +98,16 @@ pub struct Ridge {
 }
 
 impl Learner for Ridge {
-    fn name(&self) -> String {
-        "ridge".into()
-    }
-
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let d = inst.problem.d;
-        let (x, y) = design(inst, ctx, d + 1, |x, phi| {
+        let details = Details::Ridge { lambda: self.lambda };
+        let Some((gram, rhs)) = normal_equations(inst, ctx, d + 1, |x, phi| {
             phi[..d].copy_from_slice(x);
             phi[d] = 1.0;
-        });
-        let theta = ridge_solve(&x, &y, self.lambda)?;
+        }) else {
+            return Ok(Fit::timed_out(inst, ctx, details));
+        };
+        let theta = ridge_solve(gram, rhs, self.lambda)?;
         let weights: Vec<f64> = theta.iter().take(d).copied().collect();
         let norm = dot(&weights, &weights).sqrt();
         let eval = evaluate_predictor(inst, ctx, |x| dot(&weights, x) + theta[d]);
@@ -105,7 +115,7 @@ impl Learner for Ridge {
             eval,
             samples: ctx.budget.train_samples,
             cosine: (norm > 0.0).then(|| dot(&weights, &inst.secret).abs() / norm),
-            details: json!({ "lambda": self.lambda }),
+            details,
             ..Fit::default()
         })
     }
@@ -121,11 +131,7 @@ pub struct RandomFeatures {
 }
 
 impl Learner for RandomFeatures {
-    fn name(&self) -> String {
-        "rf-ridge".into()
-    }
-
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let d = inst.problem.d;
         let stream = Stream::new(inst.problem.seed, inst.instance, Role::StudentInit);
         let spread = 2.0 * (d as f64).sqrt();
@@ -143,18 +149,16 @@ impl Learner for RandomFeatures {
             }
             phi[v.len()] = 1.0;
         };
-        let (x, y) = design(inst, ctx, self.features + 1, features);
-        let theta = ridge_solve(&x, &y, self.lambda)?;
+        let details = Details::RandomFeatures { features: self.features, lambda: self.lambda };
+        let Some((gram, rhs)) = normal_equations(inst, ctx, self.features + 1, features) else {
+            return Ok(Fit::timed_out(inst, ctx, details));
+        };
+        let theta = ridge_solve(gram, rhs, self.lambda)?;
         let eval = evaluate_predictor(inst, ctx, |x| {
             let mut phi = vec![0.0; self.features + 1];
             features(x, &mut phi);
             dot(&phi, theta.as_slice())
         });
-        Ok(Fit {
-            eval,
-            samples: ctx.budget.train_samples,
-            details: json!({ "features": self.features, "lambda": self.lambda }),
-            ..Fit::default()
-        })
+        Ok(Fit { eval, samples: ctx.budget.train_samples, details, ..Fit::default() })
     }
 }

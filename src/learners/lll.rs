@@ -21,18 +21,19 @@ use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
-use serde::Serialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::{Fit, Instance, Learner, LearnerError, RunContext, evaluate_predictor};
-use crate::math::lll::{LllStats, lll_reduce_auto, norm_squared};
+use super::{Details, Fit, Instance, Learner, RunContext, evaluate_predictor};
+use crate::deadline::Deadline;
+use crate::error::Error;
+use crate::math::lll::{LatticeError, LllStats, lll_reduce_auto, norm_squared};
 use crate::math::target::{dot, triangle_wave};
 use crate::params::{Problem, SQRT_TAU};
 use crate::sampling::hclwe::ComponentTable;
 use crate::sampling::streams::{Role, Scalar, Stream};
 
 /// Which relation the attack looks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum AttackMode {
     /// CLWE samples (y, z): lattice dimension d + 2.
@@ -58,7 +59,7 @@ impl AttackMode {
 const VERIFY_SAMPLES: u64 = 32;
 
 /// The outcome of one attack.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttackReport {
     /// The mode.
     pub mode: AttackMode,
@@ -86,6 +87,30 @@ pub struct AttackReport {
     /// LLL counters.
     pub lll: LllStats,
 }
+
+impl std::fmt::Display for AttackReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?} d={} dimension {} N={}: found {}, verified {}, |cos| = {:.15}, frequency {:.9}, log2‖b1‖ = {:.2}, \
+             LLL {:.3} s ({} swaps)",
+            self.mode,
+            self.d,
+            self.dimension,
+            self.precision_bits,
+            self.found,
+            self.verified,
+            self.cosine,
+            self.frequency,
+            self.first_vector_log2_norm,
+            self.lll_seconds,
+            self.lll.swaps
+        )
+    }
+}
+
+/// The precisions N (bits) the attack accepts.
+pub const PRECISION_BITS: std::ops::RangeInclusive<u32> = 1..=16384;
 
 /// Precision N for `mode` at dimension d and frequency γ (lattice convention): the lattice
 /// dimension times (log₂ of the expected relation norm + 3 bits of margin).
@@ -186,7 +211,7 @@ fn draw(mode: AttackMode, problem: &Problem, instance: u32, clwe_derived: bool, 
 /// An integer u ≠ 0 with Σ u_i r_i = 0 for the d+1 integer rows r_i ∈ ℤ^d, by fraction-free
 /// (Bareiss) elimination of [r_0 … r_{d−1} | −r_d]: u_d = det, u_i = the Cramer numerators,
 /// obtained by exact integer back-substitution.
-fn null_vector(rows: &[Vec<BigInt>]) -> Result<Vec<BigInt>, LearnerError> {
+fn null_vector(rows: &[Vec<BigInt>]) -> Result<Vec<BigInt>, Error> {
     let d = rows[0].len();
     let mut m: Vec<Vec<BigInt>> =
         (0..d).map(|c| (0..d).map(|i| rows[i][c].clone()).chain([-&rows[d][c]]).collect()).collect();
@@ -194,7 +219,7 @@ fn null_vector(rows: &[Vec<BigInt>]) -> Result<Vec<BigInt>, LearnerError> {
     for k in 0..d {
         let pivot = (k..d)
             .find(|&r| !m[r][k].is_zero())
-            .ok_or_else(|| LearnerError::Lattice("the d+1 inputs do not span ℝ^d".into()))?;
+            .ok_or_else(|| Error::Numerical("lattice attack: the d+1 inputs do not span ℝ^d".into()))?;
         m.swap(pivot, k);
         let (top, bottom) = m.split_at_mut(k + 1);
         let pivot_row = &top[k];
@@ -253,7 +278,7 @@ pub fn attack_lattice(
     instance: u32,
     clwe_derived: bool,
     n_bits: u32,
-) -> Result<AttackLattice, LearnerError> {
+) -> Result<AttackLattice, Error> {
     let d = problem.d;
     let p = n_bits + 128;
     let samples = draw(mode, problem, instance, clwe_derived, 0, d as u64 + 1, p);
@@ -279,11 +304,12 @@ pub fn attack(
     instance: u32,
     clwe_derived: bool,
     n_bits: u32,
-) -> Result<AttackReport, LearnerError> {
+    deadline: Deadline,
+) -> Result<AttackReport, Error> {
     let d = problem.d;
     let AttackLattice { mut basis, samples, p } = attack_lattice(mode, problem, instance, clwe_derived, n_bits)?;
     let start = Instant::now();
-    let stats = lll_reduce_auto(&mut basis, 0.99).map_err(|e| LearnerError::Lattice(e.to_string()))?;
+    let stats = lll_reduce_auto(&mut basis, 0.99, deadline)?;
     let lll_seconds = start.elapsed().as_secs_f64();
     let first_norm = norm_squared(&basis[0]).to_f64().unwrap_or(f64::INFINITY).sqrt().log2();
     // The hidden integers: the first reduced vector of the expected shape.
@@ -369,15 +395,14 @@ pub struct Lll {
 }
 
 impl Learner for Lll {
-    fn name(&self) -> String {
-        "lll".into()
-    }
-
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let p = &inst.problem;
         let bits = self.precision_bits.unwrap_or_else(|| default_precision(AttackMode::Triangle, p.d, p.gamma));
-        let clwe_derived = inst.kind == crate::sampling::Distribution::ClweDerived;
-        let report = attack(AttackMode::Triangle, p, inst.instance, clwe_derived, bits)?;
+        let clwe_derived = inst.data == crate::sampling::DataKind::ClweDerived;
+        let report = match attack(AttackMode::Triangle, p, inst.instance, clwe_derived, bits, ctx.deadline) {
+            Err(Error::Lattice(LatticeError::Interrupted)) => return Ok(Fit::timed_out(inst, ctx, Details::None)),
+            other => other?,
+        };
         let trivial = ctx.trivial;
         let w_scaled: Vec<f64> = report.direction.iter().map(|v| v * report.frequency).collect();
         let eval = if report.verified {
@@ -385,7 +410,13 @@ impl Learner for Lll {
         } else {
             evaluate_predictor(inst, ctx, |_| trivial)
         };
-        Ok(Fit { eval, samples: p.d as u64 + 1, cosine: Some(report.cosine), details: json!(report), ..Fit::default() })
+        Ok(Fit {
+            eval,
+            samples: p.d as u64 + 1,
+            cosine: Some(report.cosine),
+            details: Details::Lattice(Box::new(report)),
+            ..Fit::default()
+        })
     }
 }
 
@@ -403,7 +434,7 @@ mod tests {
         for mode in [AttackMode::Clwe, AttackMode::Triangle, AttackMode::Hclwe] {
             for d in [3, 8] {
                 let p = noiseless(d);
-                let r = attack(mode, &p, 0, false, default_precision(mode, d, p.gamma)).unwrap();
+                let r = attack(mode, &p, 0, false, default_precision(mode, d, p.gamma), Deadline::NONE).unwrap();
                 assert!(r.found && r.verified, "{mode:?} d={d}: {r:?}");
                 assert!(r.cosine > 1.0 - 1e-9, "{mode:?} d={d}: cos {}", r.cosine);
                 let truth = if mode == AttackMode::Triangle { p.gamma_s() } else { p.gamma };
@@ -417,7 +448,7 @@ mod tests {
         let d = 8;
         let p = Problem::new(d, None, Some(1.0 / d as f64), Some(1.0 / d as f64), NoiseModel::Gaussian, 11).unwrap();
         for mode in [AttackMode::Clwe, AttackMode::Triangle] {
-            let r = attack(mode, &p, 0, false, default_precision(mode, d, p.gamma)).unwrap();
+            let r = attack(mode, &p, 0, false, default_precision(mode, d, p.gamma), Deadline::NONE).unwrap();
             assert!(!r.verified && r.cosine < 0.99, "{mode:?}: {r:?}");
         }
     }

@@ -9,29 +9,18 @@ pub mod baselines;
 pub mod lll;
 pub mod students;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::backends::{Engine, EngineError, EvalSums, Evaluation, Teacher};
+use crate::backends::Optimizer;
+use crate::backends::{Engine, EvalSums, Evaluation, Teacher};
+use crate::deadline::Deadline;
+use crate::error::Error;
 use crate::math::target::{CappedTriangle, WidthRule, dot};
-use crate::params::{ParamError, Problem};
-use crate::sampling::{Distribution, Sampler, Split, secret_direction};
+use crate::params::{ParamError, Problem, ensure};
+use crate::sampling::{DataKind, Sampler, Split, secret_direction};
 
 /// z-value of a one-sided 99% bound.
 pub const Z99: f64 = 2.326_347_874_040_841;
-
-/// A failure inside a learner.
-#[derive(Debug, thiserror::Error)]
-pub enum LearnerError {
-    /// A bad parameter.
-    #[error(transparent)]
-    Param(#[from] ParamError),
-    /// The engine failed.
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    /// Lattice reduction could not run (e.g. dependent input vectors).
-    #[error("lattice reduction failed: {0}")]
-    Lattice(String),
-}
 
 /// One problem instance: parameters, secret, and whether labels are planted or null.
 #[derive(Clone, Debug)]
@@ -40,8 +29,8 @@ pub struct Instance {
     pub problem: Problem,
     /// Instance number (fresh secret and data per instance).
     pub instance: u32,
-    /// How labels are made: planted, planted-null, or clwe-derived.
-    pub kind: Distribution,
+    /// How labels are made: planted, null, or clwe-derived.
+    pub data: DataKind,
     /// The teacher's cap (width 4M + 1).
     pub cap: CappedTriangle,
     /// The secret direction w.
@@ -49,14 +38,12 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Instance `instance` of `problem` labelled by `kind` (planted, planted-null or
-    /// clwe-derived); the cap follows the width rule.
-    pub fn new(problem: &Problem, instance: u32, kind: Distribution, rule: WidthRule) -> Self {
-        assert!(matches!(kind, Distribution::Planted | Distribution::PlantedNull | Distribution::ClweDerived));
+    /// Instance `instance` of `problem` labelled as `data` says; the cap follows the width rule.
+    pub fn new(problem: &Problem, instance: u32, data: DataKind, rule: WidthRule) -> Self {
         Self {
             problem: problem.clone(),
             instance,
-            kind,
+            data,
             cap: CappedTriangle::new(rule.cap(problem.gamma_s())),
             secret: secret_direction(problem.seed, instance, problem.d),
         }
@@ -64,12 +51,12 @@ impl Instance {
 
     /// Whether labels are independent of x (the planted null).
     pub fn is_null(&self) -> bool {
-        self.kind == Distribution::PlantedNull
+        self.data == DataKind::Null
     }
 
     /// The planted (or null) sampler of `split`.
     pub fn sampler(&self, split: Split, rule: WidthRule) -> Sampler {
-        Sampler::new(self.kind, &self.problem, self.instance, split, rule)
+        Sampler::new(self.data.distribution(), &self.problem, self.instance, split, rule)
     }
 
     /// The teacher as the engines take it (f32).
@@ -81,7 +68,7 @@ impl Instance {
             sigma: self.problem.sigma as f32,
             noise: self.problem.noise,
             null: self.is_null(),
-            phase_noise: if self.kind == Distribution::ClweDerived { self.problem.beta_s() as f32 } else { 0.0 },
+            phase_noise: if self.data == DataKind::ClweDerived { self.problem.beta_s() as f32 } else { 0.0 },
             seed: self.problem.seed,
             instance: self.instance,
         }
@@ -89,7 +76,7 @@ impl Instance {
 }
 
 /// Budget and evaluation rules shared by every learner of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Budget {
     /// Optimisation steps (students).
     pub steps: u64,
@@ -111,26 +98,46 @@ pub struct RunContext<'a> {
     pub trivial: f64,
     /// The width rule the instance's cap came from.
     pub rule: WidthRule,
+    /// When the wall-clock budget runs out.
+    pub deadline: Deadline,
 }
 
 impl RunContext<'_> {
-    /// The mean of the first `train_samples` training labels of `inst`.
-    pub fn trivial_constant(inst: &Instance, budget: &Budget, rule: WidthRule) -> f64 {
+    /// The mean of the first `train_samples` training labels of `inst`, generated in parallel
+    /// chunks and summed in index order (so the value does not depend on the thread count). If
+    /// `deadline` passes first, the mean of the labels drawn so far: the learner then stops at
+    /// once and is scored as this constant, so its Δ is 0 whatever the constant.
+    pub fn trivial_constant(inst: &Instance, budget: &Budget, rule: WidthRule, deadline: Deadline) -> f64 {
+        use rayon::prelude::*;
+        const CHUNK: u64 = 1 << 16;
         let sampler = inst.sampler(Split::Train, rule);
-        let mut row = vec![0.0; sampler.row_len()];
         let n = budget.train_samples.max(1);
-        (0..n)
-            .map(|i| {
-                sampler.fill_row(i, &mut row);
-                row[inst.problem.d]
-            })
-            .sum::<f64>()
-            / n as f64
+        let (mut sum, mut count) = (0.0, 0u64);
+        for first in (0..n).step_by(CHUNK as usize) {
+            if count > 0 && deadline.expired() {
+                break;
+            }
+            let labels: Vec<f64> = (first..(first + CHUNK).min(n))
+                .into_par_iter()
+                .map_init(
+                    || vec![0.0; sampler.row_len()],
+                    |row, i| {
+                        sampler.fill_row(i, row);
+                        row[inst.problem.d]
+                    },
+                )
+                .collect();
+            for label in labels {
+                sum += label;
+                count += 1;
+            }
+        }
+        sum / count as f64
     }
 }
 
 /// What a learner produced.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Fit {
     /// Held-out evaluation.
     pub eval: Evaluation,
@@ -146,20 +153,53 @@ pub struct Fit {
     pub diverged: bool,
     /// The wall-clock budget ran out.
     pub timed_out: bool,
-    /// Learner-specific facts (lattice dimension, precision, …).
-    pub details: serde_json::Value,
+    /// Learner-specific facts (width and optimiser, penalty, the attack's report).
+    pub details: Details,
+}
+
+impl Fit {
+    /// A learner stopped by its deadline before it had a model: it is scored as the trivial
+    /// predictor and judged `timeout`.
+    pub fn timed_out(inst: &Instance, ctx: &RunContext<'_>, details: Details) -> Self {
+        let trivial = ctx.trivial;
+        Self { eval: evaluate_predictor(inst, ctx, |_| trivial), timed_out: true, details, ..Self::default() }
+    }
+}
+
+/// Learner-specific facts of a run, one shape per learner family (`null` for those with none).
+/// Untagged, so that rows written before the type existed read back as the same variants.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Details {
+    /// Nothing to add (trivial, oracle).
+    #[default]
+    None,
+    /// A student: its width, batch, optimiser and data source.
+    Student(students::StudentDetails),
+    /// The lattice attack's report.
+    Lattice(Box<lll::AttackReport>),
+    /// Ridge on random ReLU features.
+    RandomFeatures {
+        /// Number of features.
+        features: usize,
+        /// Penalty λ.
+        lambda: f64,
+    },
+    /// Ridge on x.
+    Ridge {
+        /// Penalty λ.
+        lambda: f64,
+    },
 }
 
 /// A learner.
 pub trait Learner {
-    /// Its name on the command line and in results.
-    fn name(&self) -> String;
     /// Learns from `inst`'s training samples and evaluates on its test samples.
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError>;
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error>;
 }
 
 /// The SPEC §8 outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The lower 99% bound of Δ exceeds ε.
@@ -172,8 +212,26 @@ pub enum Verdict {
     Timeout,
 }
 
+impl Verdict {
+    /// The name used in results, tables and human output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Learned => "learned",
+            Self::NotLearned => "not-learned",
+            Self::Diverged => "diverged",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Δ, its bound, ε and the verdict of an evaluation.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Judgement {
     /// Δ = MSE(trivial) − MSE(h).
     pub delta: f64,
@@ -248,7 +306,7 @@ pub fn evaluate_predictor(inst: &Instance, ctx: &RunContext<'_>, predict: impl F
 }
 
 /// Hyper-parameters of every learner (each uses the ones that apply to it).
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LearnerOptions {
     /// Student width k'.
@@ -284,33 +342,111 @@ impl Default for LearnerOptions {
     }
 }
 
-/// Names of the learners `by_name` knows.
-pub const LEARNERS: [&str; 8] = ["trivial", "oracle", "sgd", "adam", "sgd-warm", "ridge", "rf-ridge", "lll"];
-
-/// The learner called `name`.
-pub fn by_name(name: &str, o: &LearnerOptions) -> Result<Box<dyn Learner>, ParamError> {
-    let student = |optimizer, warm_start| students::Student {
-        width: o.width,
-        batch: o.batch,
-        optimizer,
-        fixed_data: o.fixed_data,
-        warm_start,
-    };
-    Ok(match name {
-        "trivial" => Box::new(baselines::Trivial),
-        "oracle" => Box::new(baselines::Oracle),
-        "sgd" => Box::new(student(crate::backends::Optimizer::Sgd { lr: o.lr }, false)),
-        "adam" => Box::new(student(crate::backends::Optimizer::adam(o.adam_lr), false)),
-        "sgd-warm" => Box::new(student(crate::backends::Optimizer::Sgd { lr: o.lr }, true)),
-        "ridge" => Box::new(baselines::Ridge { lambda: o.lambda }),
-        "rf-ridge" => Box::new(baselines::RandomFeatures { features: o.features, lambda: o.lambda }),
-        "lll" => Box::new(lll::Lll { precision_bits: o.precision_bits }),
-        _ => {
-            return Err(ParamError {
-                name: "--learner".into(),
-                value: name.into(),
-                expected: format!("one of {}", LEARNERS.join(", ")),
-            });
+impl LearnerOptions {
+    /// Checks every option against its valid range (all of them, whichever learner runs, so a
+    /// grid fails before its first run rather than at the first run that reads a bad value).
+    pub fn validate(&self) -> Result<(), ParamError> {
+        ensure(
+            self.width >= 1 && self.width <= MAX_WIDTH,
+            "--width",
+            self.width,
+            &format!("an integer in 1..={MAX_WIDTH}"),
+        )?;
+        ensure(
+            self.batch >= 1 && self.batch <= MAX_BATCH,
+            "--batch",
+            self.batch,
+            &format!("an integer in 1..={MAX_BATCH}"),
+        )?;
+        ensure(self.lr.is_finite() && self.lr > 0.0, "--lr", self.lr, "a finite number > 0")?;
+        ensure(self.adam_lr.is_finite() && self.adam_lr > 0.0, "--adam-lr", self.adam_lr, "a finite number > 0")?;
+        ensure(
+            self.features >= 1 && self.features <= MAX_FEATURES,
+            "--features",
+            self.features,
+            &format!("an integer in 1..={MAX_FEATURES}"),
+        )?;
+        ensure(self.lambda.is_finite() && self.lambda >= 0.0, "--lambda", self.lambda, "a finite number >= 0")?;
+        if let Some(bits) = self.precision_bits {
+            ensure(
+                lll::PRECISION_BITS.contains(&bits),
+                "--precision-bits",
+                bits,
+                &format!("an integer in {}..={}", lll::PRECISION_BITS.start(), lll::PRECISION_BITS.end()),
+            )?;
         }
-    })
+        Ok(())
+    }
+}
+
+/// Largest student width k'.
+pub const MAX_WIDTH: usize = 1 << 24;
+/// Largest batch B.
+pub const MAX_BATCH: usize = 1 << 24;
+/// Largest number of random features.
+pub const MAX_FEATURES: usize = 1 << 16;
+
+/// The learners of SPEC §7, as named on the command line and in results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LearnerKind {
+    /// Predicts the training-label mean.
+    Trivial,
+    /// Knows w: predicts f_NN(x).
+    Oracle,
+    /// Student, minibatch SGD.
+    Sgd,
+    /// Student, Adam.
+    Adam,
+    /// Student, SGD warm-started at the true network.
+    SgdWarm,
+    /// Ridge regression on x.
+    Ridge,
+    /// Ridge on random ReLU features.
+    RfRidge,
+    /// The lattice attack (triangle mode).
+    Lll,
+}
+
+impl LearnerKind {
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Trivial => "trivial",
+            Self::Oracle => "oracle",
+            Self::Sgd => "sgd",
+            Self::Adam => "adam",
+            Self::SgdWarm => "sgd-warm",
+            Self::Ridge => "ridge",
+            Self::RfRidge => "rf-ridge",
+            Self::Lll => "lll",
+        }
+    }
+
+    /// The learner with options `o`.
+    pub fn build(self, o: &LearnerOptions) -> Box<dyn Learner> {
+        let student = |optimizer, warm_start| students::Student {
+            width: o.width,
+            batch: o.batch,
+            optimizer,
+            fixed_data: o.fixed_data,
+            warm_start,
+        };
+        match self {
+            Self::Trivial => Box::new(baselines::Trivial),
+            Self::Oracle => Box::new(baselines::Oracle),
+            Self::Sgd => Box::new(student(Optimizer::Sgd { lr: o.lr }, false)),
+            Self::Adam => Box::new(student(Optimizer::adam(o.adam_lr), false)),
+            Self::SgdWarm => Box::new(student(Optimizer::Sgd { lr: o.lr }, true)),
+            Self::Ridge => Box::new(baselines::Ridge { lambda: o.lambda }),
+            Self::RfRidge => Box::new(baselines::RandomFeatures { features: o.features, lambda: o.lambda }),
+            Self::Lll => Box::new(lll::Lll { precision_bits: o.precision_bits }),
+        }
+    }
+}
+
+impl std::fmt::Display for LearnerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }

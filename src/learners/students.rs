@@ -2,12 +2,11 @@
 //! ReLU network, from the standard initialisation or warm-started at the true network (which
 //! must keep its zero error: a check of the optimiser and loss code).
 
-use std::time::Instant;
+use serde::{Deserialize, Serialize};
 
-use serde_json::json;
-
-use super::{Fit, Instance, Learner, LearnerError, RunContext};
+use super::{Details, Fit, Instance, Learner, RunContext};
 use crate::backends::{DataSource, Optimizer, StudentParams, TrainConfig};
+use crate::error::Error;
 
 /// Steps between checks of the wall-clock budget and of divergence.
 const CHECK_EVERY: u64 = 50;
@@ -27,16 +26,23 @@ pub struct Student {
     pub warm_start: bool,
 }
 
-impl Learner for Student {
-    fn name(&self) -> String {
-        let base = match self.optimizer {
-            Optimizer::Sgd { .. } => "sgd",
-            Optimizer::Adam { .. } => "adam",
-        };
-        if self.warm_start { format!("{base}-warm") } else { base.into() }
-    }
+/// What a student run records besides the shared fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudentDetails {
+    /// Width k' (the teacher's width when warm-started).
+    pub width: usize,
+    /// Batch size B.
+    pub batch: usize,
+    /// The update rule, with the learning rate actually used.
+    pub optimizer: Optimizer,
+    /// Online or fixed data.
+    pub data: DataSource,
+    /// Started at the true network.
+    pub warm_start: bool,
+}
 
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, LearnerError> {
+impl Learner for Student {
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let d = inst.problem.d;
         let teacher = inst.teacher();
         let init = if self.warm_start {
@@ -59,7 +65,6 @@ impl Learner for Student {
             teacher,
         };
         let mut trainer = ctx.engine.trainer(&config, &init)?;
-        let start = Instant::now();
         let (mut device, mut diverged, mut timed_out) = (None::<f64>, false, false);
         while trainer.steps_done() < ctx.budget.steps {
             let n = (ctx.budget.steps - trainer.steps_done()).min(CHECK_EVERY);
@@ -71,7 +76,7 @@ impl Learner for Student {
                 diverged = true;
                 break;
             }
-            if ctx.budget.seconds.is_some_and(|limit| start.elapsed().as_secs_f64() > limit) {
+            if ctx.deadline.expired() {
                 timed_out = trainer.steps_done() < ctx.budget.steps;
                 break;
             }
@@ -85,9 +90,12 @@ impl Learner for Student {
             device_s: device,
             diverged,
             timed_out,
-            details: json!({
-                "width": config.width, "batch": self.batch, "optimizer": config.optimizer,
-                "data": config.data, "warm_start": self.warm_start, "backend": ctx.engine.info(),
+            details: Details::Student(StudentDetails {
+                width: config.width,
+                batch: self.batch,
+                optimizer: config.optimizer,
+                data: config.data,
+                warm_start: self.warm_start,
             }),
             ..Fit::default()
         })

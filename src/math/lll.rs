@@ -7,7 +7,9 @@
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{One, Signed, ToPrimitive, Zero};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::deadline::Deadline;
 
 /// A lattice basis: one row per basis vector.
 pub type Basis = Vec<Vec<BigInt>>;
@@ -34,10 +36,23 @@ pub enum LatticeError {
     /// δ outside (1/4, 1].
     #[error("invalid --delta = {0}: expected a number in (0.25, 1]")]
     Delta(f64),
+    /// The deadline passed before the reduction finished.
+    #[error("lattice reduction stopped at its deadline")]
+    Interrupted,
+}
+
+impl LatticeError {
+    /// Whether the input is at fault (a malformed matrix or δ), not the run.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            Self::Ragged { .. } | Self::Parse(_) | Self::Delta(_) => true,
+            Self::Dependent(_) | Self::Interrupted => false,
+        }
+    }
 }
 
 /// Counters of one reduction.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LllStats {
     /// Size reductions applied.
     pub size_reductions: u64,
@@ -64,7 +79,8 @@ fn round_div(n: &BigInt, d: &BigInt) -> BigInt {
 }
 
 /// Reduces `basis` in place to an LLL-reduced basis with parameter `delta` ∈ (1/4, 1].
-pub fn lll_reduce(basis: &mut Basis, delta: f64) -> Result<LllStats, LatticeError> {
+/// Stops with [`LatticeError::Interrupted`] once `deadline` has passed.
+pub fn lll_reduce(basis: &mut Basis, delta: f64, deadline: Deadline) -> Result<LllStats, LatticeError> {
     let (num, den) = delta_fraction(delta)?;
     let n = basis.len();
     if let Some(first) = basis.first() {
@@ -85,7 +101,12 @@ pub fn lll_reduce(basis: &mut Basis, delta: f64) -> Result<LllStats, LatticeErro
         return Err(LatticeError::Dependent(0));
     }
     let (mut k, mut k_max) = (1usize, 0usize);
+    let mut iterations = 0u64;
     while k < n {
+        if iterations.is_multiple_of(DEADLINE_CHECK_EVERY) && deadline.expired() {
+            return Err(LatticeError::Interrupted);
+        }
+        iterations += 1;
         if k > k_max {
             k_max = k;
             for j in 0..=k {
@@ -160,13 +181,19 @@ fn swap(basis: &mut Basis, lam: &mut [Vec<BigInt>], dd: &mut [BigInt], k: usize,
 /// column's bits a chunk at a time, and finishes with s = 0 on the exact basis [U | U·a], so the
 /// result is an LLL-reduced basis of the same lattice (U unimodular). It falls back to the exact
 /// algorithm whenever an entry would leave the range where f64 Gram–Schmidt is exact.
-pub fn lll_reduce_auto(basis: &mut Basis, delta: f64) -> Result<LllStats, LatticeError> {
+pub fn lll_reduce_auto(basis: &mut Basis, delta: f64, deadline: Deadline) -> Result<LllStats, LatticeError> {
     delta_fraction(delta)?;
-    if let Some(stats) = knapsack_fast_path(basis, delta) {
+    if let Some(stats) = knapsack_fast_path(basis, delta, deadline) {
         return Ok(stats);
     }
-    lll_reduce(basis, delta)
+    match lll_reduce(basis, delta, deadline) {
+        Err(LatticeError::Dependent(_)) => reduce_dependent(basis, delta, deadline),
+        other => other,
+    }
 }
+
+/// Iterations between two looks at the deadline.
+const DEADLINE_CHECK_EVERY: u64 = 256;
 
 /// Bits of the truncated column fed to the floating-point reduction: squared norms stay near
 /// 2^52, where f64 still resolves the short vectors the reduction is after.
@@ -175,7 +202,7 @@ const FEED_BITS: u64 = 26;
 /// summed exactly in i128, then rounded once to f64).
 const FAST_ENTRY_LIMIT: i64 = 1 << 31;
 
-fn knapsack_fast_path(basis: &mut Basis, delta: f64) -> Option<LllStats> {
+fn knapsack_fast_path(basis: &mut Basis, delta: f64, deadline: Deadline) -> Option<LllStats> {
     let n = basis.len();
     if n < 2 || basis.iter().any(|r| r.len() != n + 1) {
         return None;
@@ -193,13 +220,16 @@ fn knapsack_fast_path(basis: &mut Basis, delta: f64) -> Option<LllStats> {
     let mut shift = bits.saturating_sub(FEED_BITS);
     let mut stats = LllStats::default();
     loop {
+        if deadline.expired() {
+            return None; // the exact algorithm reports the interruption
+        }
         // The current column U·a, exact, then truncated by 2^shift.
         let exact: Vec<BigInt> =
             u.iter().map(|row| row.iter().zip(&column).fold(BigInt::zero(), |s, (x, a)| s + a * x)).collect();
         let truncated: Option<Vec<i64>> = exact.iter().map(|c| round_shift(c, shift).to_i64()).collect();
         let mut rows: Vec<Vec<i64>> =
             u.iter().zip(truncated?).map(|(r, c)| r.iter().copied().chain([c]).collect()).collect();
-        let round = lll_f64(&mut rows, delta)?;
+        let round = lll_f64(&mut rows, delta, deadline)?;
         stats.swaps += round.swaps;
         stats.size_reductions += round.size_reductions;
         u = rows.iter().map(|r| r[..n].to_vec()).collect();
@@ -224,7 +254,7 @@ fn round_shift(c: &BigInt, s: u64) -> BigInt {
 /// Schnorr–Euchner LLL on small integer rows with f64 Gram–Schmidt recomputed from exact i128
 /// dot products; `None` if an entry leaves ±[`FAST_ENTRY_LIMIT`] for the first n−1 … columns or
 /// the arithmetic would overflow.
-fn lll_f64(b: &mut [Vec<i64>], delta: f64) -> Option<LllStats> {
+fn lll_f64(b: &mut [Vec<i64>], delta: f64, deadline: Deadline) -> Option<LllStats> {
     let n = b.len();
     let dot = |x: &[i64], y: &[i64]| x.iter().zip(y).map(|(p, q)| i128::from(*p) * i128::from(*q)).sum::<i128>() as f64;
     let mut mu = vec![vec![0.0f64; n]; n];
@@ -247,7 +277,7 @@ fn lll_f64(b: &mut [Vec<i64>], delta: f64) -> Option<LllStats> {
     let mut iterations = 0u64;
     while k < n {
         iterations += 1;
-        if iterations > 50_000_000 {
+        if iterations > 50_000_000 || (iterations.is_multiple_of(DEADLINE_CHECK_EVERY) && deadline.expired()) {
             return None;
         }
         // Size reduction, repeated until every |μ_kj| ≤ 0.51 with a fresh Gram–Schmidt row.
@@ -292,32 +322,83 @@ fn lll_f64(b: &mut [Vec<i64>], delta: f64) -> Option<LllStats> {
     Some(stats)
 }
 
-/// Parses fplll's matrix format: rows in brackets, integers separated by whitespace.
+/// Parses fplll's matrix format: `[` then rows `[a b c]` of integers separated by whitespace,
+/// then `]`. Empty rows, rows of different lengths, a missing or an extra bracket, and text after
+/// the closing bracket are errors.
 pub fn parse_fplll(text: &str) -> Result<Basis, LatticeError> {
-    let body = text.trim();
-    let inner = body
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .ok_or_else(|| LatticeError::Parse("expected the matrix to be enclosed in [ ]".into()))?;
-    let mut rows = Vec::new();
-    for chunk in inner.split(']') {
-        let chunk = chunk.trim();
-        if chunk.is_empty() {
-            continue;
+    let spaced = text.replace('[', " [ ").replace(']', " ] ");
+    let mut tokens = spaced.split_whitespace();
+    let parse = |m: String| LatticeError::Parse(m);
+    if tokens.next() != Some("[") {
+        return Err(parse("expected the matrix to start with [".into()));
+    }
+    let mut rows: Basis = Vec::new();
+    loop {
+        match tokens.next() {
+            Some("[") => {}
+            Some("]") => break,
+            Some(t) => return Err(parse(format!("expected [ to open row {}, found '{t}'", rows.len()))),
+            None => return Err(parse("the matrix is not closed by ]".into())),
         }
-        let entries = chunk
-            .strip_prefix('[')
-            .ok_or_else(|| LatticeError::Parse(format!("row {} does not start with [", rows.len())))?;
-        let row: Result<Vec<BigInt>, _> = entries
-            .split_whitespace()
-            .map(|t| t.parse::<BigInt>().map_err(|_| LatticeError::Parse(format!("'{t}' is not an integer"))))
-            .collect();
-        rows.push(row?);
+        let mut row = Vec::new();
+        loop {
+            match tokens.next() {
+                Some("]") => break,
+                Some("[") => return Err(parse(format!("row {} is not closed by ]", rows.len()))),
+                Some(t) => row.push(t.parse::<BigInt>().map_err(|_| parse(format!("'{t}' is not an integer")))?),
+                None => return Err(parse(format!("row {} is not closed by ]", rows.len()))),
+            }
+        }
+        if row.is_empty() {
+            return Err(parse(format!("row {} is empty", rows.len())));
+        }
+        if let Some(first) = rows.first().filter(|f| f.len() != row.len()) {
+            return Err(LatticeError::Ragged { row: rows.len(), got: row.len(), expected: first.len() });
+        }
+        rows.push(row);
+    }
+    if let Some(t) = tokens.next() {
+        return Err(parse(format!("unexpected '{t}' after the closing ]")));
     }
     if rows.is_empty() {
-        return Err(LatticeError::Parse("no rows".into()));
+        return Err(parse("no rows".into()));
     }
     Ok(rows)
+}
+
+/// Reduces a basis whose rows are linearly dependent, as fplll does: unimodular integer row
+/// operations (extended gcd, column by column) bring the rows to an echelon form of the same
+/// lattice, which turns each dependency into a zero row; the nonzero rows are then LLL-reduced.
+/// The zero rows come first.
+fn reduce_dependent(basis: &mut Basis, delta: f64, deadline: Deadline) -> Result<LllStats, LatticeError> {
+    let mut rows = std::mem::take(basis);
+    let (n, m) = (rows.len(), rows[0].len());
+    let mut rank = 0;
+    for col in 0..m {
+        for i in rank + 1..n {
+            if rows[i][col].is_zero() {
+                continue;
+            }
+            let (a, b) = (rows[rank][col].clone(), rows[i][col].clone());
+            let e = a.extended_gcd(&b); // e.gcd = e.x·a + e.y·b
+            let (p, q) = (&b / &e.gcd, &a / &e.gcd);
+            // [x y; p −q] has determinant −(x·a + y·b)/gcd = −1: unimodular.
+            let top: Vec<BigInt> = rows[rank].iter().zip(&rows[i]).map(|(r, s)| &e.x * r + &e.y * s).collect();
+            let bottom: Vec<BigInt> = rows[rank].iter().zip(&rows[i]).map(|(r, s)| &p * r - &q * s).collect();
+            (rows[rank], rows[i]) = (top, bottom);
+        }
+        if !rows[rank][col].is_zero() {
+            rank += 1;
+            if rank == n {
+                break;
+            }
+        }
+    }
+    let mut independent: Basis = rows[..rank].to_vec();
+    let stats = lll_reduce(&mut independent, delta, deadline)?;
+    *basis = vec![vec![BigInt::zero(); m]; n - rank];
+    basis.extend(independent);
+    Ok(stats)
 }
 
 /// Formats a basis in fplll's matrix format.
@@ -383,7 +464,7 @@ mod tests {
     fn reduces_a_classic_example_to_the_known_basis() {
         // Cohen's example / Wikipedia: b1 = (1,1,1), b2 = (−1,0,2), b3 = (3,5,6) → (0,1,0), (1,0,1), (−1,0,2).
         let mut b = basis(&[&[1, 1, 1], &[-1, 0, 2], &[3, 5, 6]]);
-        lll_reduce(&mut b, 0.75).unwrap();
+        lll_reduce(&mut b, 0.75, Deadline::NONE).unwrap();
         assert_eq!(b, basis(&[&[0, 1, 0], &[1, 0, 1], &[-1, 0, 2]]));
     }
 
@@ -398,7 +479,7 @@ mod tests {
                 (0..weights.len()).map(|j| BigInt::from(i64::from(i == j))).chain([BigInt::from(*w)]).collect()
             })
             .collect();
-        let stats = lll_reduce(&mut b, 0.99).unwrap();
+        let stats = lll_reduce(&mut b, 0.99, Deadline::NONE).unwrap();
         assert!(stats.swaps > 0);
         assert!(is_lll_reduced(&b, 0.99));
         // For B = [I | w], the reduced basis is U·B: its first block is U. Same lattice iff U is
@@ -457,7 +538,7 @@ mod tests {
         for (n, bits) in [(6, 40), (12, 200), (24, 400)] {
             let original = knapsack(n, bits, n as u64);
             let mut fast = original.clone();
-            let stats = knapsack_fast_path(&mut fast, 0.99).expect("fast path applies");
+            let stats = knapsack_fast_path(&mut fast, 0.99, Deadline::NONE).expect("fast path applies");
             assert!(stats.swaps > 0);
             assert!(is_reduced_with(&fast, 0.98, eta.clone()), "n = {n}, {bits} bits: not reduced");
             // Same lattice: rows are U·[I | a] with U unimodular.
@@ -470,7 +551,7 @@ mod tests {
             }
             // As short as the exact algorithm's first vector, within the LLL factor.
             let mut exact = original.clone();
-            lll_reduce(&mut exact, 0.99).unwrap();
+            lll_reduce(&mut exact, 0.99, Deadline::NONE).unwrap();
             let (f, e) = (norm_squared(&fast[0]), norm_squared(&exact[0]));
             assert!(f <= &e * BigInt::from(1u64 << n.min(20)), "n = {n}: {f} vs {e}");
         }
@@ -479,8 +560,8 @@ mod tests {
     #[test]
     fn non_knapsack_bases_take_the_exact_path() {
         let mut b = basis(&[&[1, 1, 1], &[-1, 0, 2], &[3, 5, 6]]);
-        assert!(knapsack_fast_path(&mut b.clone(), 0.75).is_none());
-        lll_reduce_auto(&mut b, 0.75).unwrap();
+        assert!(knapsack_fast_path(&mut b.clone(), 0.75, Deadline::NONE).is_none());
+        lll_reduce_auto(&mut b, 0.75, Deadline::NONE).unwrap();
         assert_eq!(b, basis(&[&[0, 1, 0], &[1, 0, 1], &[-1, 0, 2]]));
     }
 
@@ -495,9 +576,53 @@ mod tests {
     }
 
     #[test]
+    fn malformed_matrices_are_rejected_with_what_is_wrong() {
+        for (text, needle) in [
+            ("[[]]", "row 0 is empty"),
+            ("[[1 2]\n[3 4]", "not closed"),
+            ("[[1 2]]]]", "after the closing"),
+            ("[[1 2][3]]", "row 1 has 1 entries"),
+            ("[[1 2", "row 0 is not closed"),
+            ("[]", "no rows"),
+            ("1 2", "start with ["),
+        ] {
+            let err = parse_fplll(text).unwrap_err();
+            assert!(err.is_bad_input() && err.to_string().contains(needle), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn dependent_rows_become_leading_zero_rows_as_in_fplll() {
+        // (1, 2), (2, 4), (3, 7) span ℤ² (det[(1,2),(3,7)] = 1) with one dependency.
+        let mut b = basis(&[&[1, 2], &[2, 4], &[3, 7]]);
+        lll_reduce_auto(&mut b, 0.99, Deadline::NONE).unwrap();
+        assert_eq!(b[0], basis(&[&[0, 0]])[0]);
+        let rest: Basis = b[1..].to_vec();
+        assert!(is_lll_reduced(&rest, 0.99));
+        let m: Vec<Vec<BigRational>> =
+            rest.iter().map(|r| r.iter().map(|v| BigRational::from_integer(v.clone())).collect()).collect();
+        assert_eq!(determinant(m).abs(), BigRational::one(), "the same lattice, ℤ²");
+        let mut twice = basis(&[&[2, 0, 0], &[0, 3, 0], &[4, 6, 0], &[0, 0, 5]]);
+        lll_reduce_auto(&mut twice, 0.99, Deadline::NONE).unwrap();
+        assert!(twice[0].iter().all(Zero::is_zero) && twice[1..].iter().all(|r| !r.iter().all(Zero::is_zero)));
+    }
+
+    #[test]
+    fn reduction_stops_at_its_deadline() {
+        let b = basis(&[&[1, 1, 1], &[-1, 0, 2], &[3, 5, 6]]);
+        let expired = Deadline::after(Some(0.0));
+        assert_eq!(lll_reduce(&mut b.clone(), 0.99, expired), Err(LatticeError::Interrupted));
+        assert_eq!(lll_reduce_auto(&mut b.clone(), 0.99, expired), Err(LatticeError::Interrupted));
+        assert!(lll_reduce(&mut b.clone(), 0.99, Deadline::NONE).is_ok());
+    }
+
+    #[test]
     fn bad_input_is_rejected() {
-        assert_eq!(lll_reduce(&mut basis(&[&[1, 2], &[2, 4]]), 0.99), Err(LatticeError::Dependent(1)));
-        assert!(matches!(lll_reduce(&mut basis(&[&[1, 2], &[3]]), 0.99), Err(LatticeError::Ragged { .. })));
-        assert_eq!(lll_reduce(&mut basis(&[&[1]]), 0.2), Err(LatticeError::Delta(0.2)));
+        assert_eq!(lll_reduce(&mut basis(&[&[1, 2], &[2, 4]]), 0.99, Deadline::NONE), Err(LatticeError::Dependent(1)));
+        assert!(matches!(
+            lll_reduce(&mut basis(&[&[1, 2], &[3]]), 0.99, Deadline::NONE),
+            Err(LatticeError::Ragged { .. })
+        ));
+        assert_eq!(lll_reduce(&mut basis(&[&[1]]), 0.2, Deadline::NONE), Err(LatticeError::Delta(0.2)));
     }
 }

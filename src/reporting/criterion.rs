@@ -41,9 +41,15 @@ impl Measurement {
         self.function.split('-').next().unwrap_or(&self.function)
     }
 
+    /// `amount` per nanosecond; none when the median is not a positive time (criterion can
+    /// report 0 ns for work it optimised away), so no rate is ever infinite.
+    fn per_ns(&self, amount: Option<f64>) -> Option<f64> {
+        amount.filter(|_| self.median_ns.is_finite() && self.median_ns > 0.0).map(|a| a / self.median_ns)
+    }
+
     /// Work per second in units of 10⁹.
     pub fn giga_work_per_s(&self) -> Option<f64> {
-        self.work.map(|w| w / self.median_ns)
+        self.per_ns(self.work)
     }
 
     /// What the declared work counts: FLOPs, normals drawn (`generate`), or training steps
@@ -60,7 +66,7 @@ impl Measurement {
 
     /// Throughput in the unit's natural scale: GFLOP/s, G normals/s, or steps/s.
     pub fn throughput(&self) -> Option<(f64, &'static str)> {
-        let per_ns = self.work? / self.median_ns;
+        let per_ns = self.per_ns(self.work)?;
         match self.unit()? {
             "FLOP" => Some((per_ns, "GFLOP/s")),
             "normals" => Some((per_ns, "G normals/s")),
@@ -70,7 +76,7 @@ impl Measurement {
 
     /// Bytes per second in GB/s.
     pub fn gb_per_s(&self) -> Option<f64> {
-        self.bytes.map(|b| b / self.median_ns)
+        self.per_ns(self.bytes)
     }
 }
 
@@ -418,5 +424,16 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| 78.1 |"), "% of peak: 268.4/343.6 = 78.1%\n{md}");
+
+        // A median of 0 ns (work optimised away) has no rate; the report and its figure finish.
+        put("step-fixed", "cpu", "d64_k512_B4096", 0.0, r#"{"ElementsAndBytes":{"elements":268435456,"bytes":4}}"#);
+        let m = read_criterion(dir.path()).unwrap();
+        let zero = m.iter().find(|m| m.group == "step-fixed").unwrap();
+        assert_eq!((zero.giga_work_per_s(), zero.throughput(), zero.gb_per_s()), (None, None, None));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = dir.path().join("zero");
+        std::thread::spawn(move || tx.send(write_report(&m, &[], &out).map(|f| f.len())).unwrap());
+        let written = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the report finishes");
+        assert!(written.unwrap() >= 2);
     }
 }

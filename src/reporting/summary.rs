@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::atomic::write_file_atomically;
 use super::table::markdown_table;
 use crate::experiments::runs::RunRecord;
+use crate::learners::Verdict;
 
 /// A noise level as a short label: `0`, `1/d`, `2^k`, or the number.
 pub fn level_label(value: f64, d: usize) -> String {
@@ -21,26 +22,6 @@ pub fn level_label(value: f64, d: usize) -> String {
     }
     let e = value.log2();
     if e == e.round() { format!("2^{e}") } else { format!("{value:.3e}") }
-}
-
-fn num(row: &RunRecord, path: &[&str]) -> f64 {
-    let mut v = &row.judgement;
-    if path[0] == "eval" {
-        v = &row.eval;
-    }
-    v.get(path[1]).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN)
-}
-
-fn verdict(row: &RunRecord) -> &str {
-    row.judgement.get("verdict").and_then(serde_json::Value::as_str).unwrap_or("?")
-}
-
-fn data_label(row: &RunRecord) -> &'static str {
-    match (row.spec.null, row.spec.clwe_derived) {
-        (true, _) => "null",
-        (false, true) => "clwe-derived",
-        (false, false) => "planted",
-    }
 }
 
 /// The grid point of a row (everything but the instance).
@@ -81,8 +62,8 @@ impl Ord for OrderedF64 {
 /// The key of a row.
 pub fn point_key(row: &RunRecord) -> PointKey {
     PointKey {
-        learner: row.spec.learner.clone(),
-        data: data_label(row).into(),
+        learner: row.spec.learner.name().into(),
+        data: row.spec.data.name().into(),
         noise: row.spec.noise.name().into(),
         d: row.spec.d,
         sigma_order: OrderedF64(row.sigma.log2()),
@@ -137,7 +118,7 @@ pub struct PointSummary {
 /// predictor's MSE on the same samples (whose population value is that constant, the label
 /// marginal being the same under CLWE and the null) removes that noise.
 pub fn says_clwe(row: &RunRecord) -> bool {
-    verdict(row) == "learned"
+    row.judgement.verdict == Verdict::Learned
 }
 
 /// Summaries of every grid point, in key order.
@@ -152,14 +133,17 @@ pub fn summarize(rows: &[RunRecord]) -> Vec<PointSummary> {
             let n = rows.len() as f64;
             let mean = |f: &dyn Fn(&RunRecord) -> f64| rows.iter().map(|r| f(r)).sum::<f64>() / n;
             let cosines: Vec<f64> = rows.iter().filter_map(|r| r.cosine).collect();
-            let learned = rows.iter().filter(|r| verdict(r) == "learned").count();
+            let learned = rows.iter().filter(|r| says_clwe(r)).count();
             PointSummary {
                 runs: rows.len(),
                 learned,
-                diverged_or_timed_out: rows.iter().filter(|r| matches!(verdict(r), "diverged" | "timeout")).count(),
+                diverged_or_timed_out: rows
+                    .iter()
+                    .filter(|r| matches!(r.judgement.verdict, Verdict::Diverged | Verdict::Timeout))
+                    .count(),
                 success_rate: learned as f64 / n,
-                mean_delta: mean(&|r| num(r, &["j", "delta"])),
-                mean_r: mean(&|r| num(r, &["j", "r"])),
+                mean_delta: mean(&|r| r.judgement.delta),
+                mean_r: mean(&|r| r.judgement.r),
                 mean_cosine: (!cosines.is_empty()).then(|| cosines.iter().sum::<f64>() / cosines.len() as f64),
                 mean_wall_s: mean(&|r| r.wall_s),
                 says_clwe: mean(&|r| f64::from(u8::from(says_clwe(r)))),

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Distribution, Sampler};
+use crate::error::Error;
 use crate::params::{NoiseModel, ParamError, ensure};
 use crate::reporting::atomic::PendingFile;
 
@@ -17,22 +18,6 @@ use crate::reporting::atomic::PendingFile;
 pub const MAX_ROWS: u64 = 1 << 40;
 /// Values generated per parallel chunk (32 MiB of f64).
 const CHUNK_VALUES: usize = 1 << 22;
-
-/// A failure to write sample files.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// A bad argument.
-    #[error(transparent)]
-    Param(#[from] ParamError),
-    /// An I/O failure on `path`.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file being written.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-}
 
 /// The file format, from the output file's extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,37 +78,47 @@ pub struct SecretRecord<'a> {
 
 /// Writes `n` rows of `sampler` to `path` (format from the extension), and the secret to
 /// `path.secret.json` when `with_secret`; both appear only if both were written completely.
-pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) -> Result<(), ExportError> {
+pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) -> Result<(), Error> {
     validate_rows(n)?;
     let format = Format::from_path(path)?;
-    let data = PendingFile::new(path).map_err(io_error(path))?;
-    write_rows(sampler, n, format, &data).map_err(io_error(path))?;
+    let data = PendingFile::new(path).map_err(Error::io(path))?;
+    write_rows(sampler, n, format, &data).map_err(Error::io(path))?;
     let secret_path = secret_path(path);
     let secret = if with_secret {
-        let pending = PendingFile::new(&secret_path).map_err(io_error(&secret_path))?;
-        let mut w = pending.writer().map_err(io_error(&secret_path))?;
+        let pending = PendingFile::new(&secret_path).map_err(Error::io(&secret_path))?;
+        let mut w = pending.writer().map_err(Error::io(&secret_path))?;
         serde_json::to_writer_pretty(&mut w, &secret_record(sampler, n))
-            .map_err(|e| io_error(&secret_path)(e.into()))?;
-        w.flush().map_err(io_error(&secret_path))?;
+            .map_err(|e| Error::io(&secret_path)(e.into()))?;
+        w.flush().map_err(Error::io(&secret_path))?;
         Some(pending)
     } else {
         None
     };
-    data.commit().map_err(io_error(path))?;
+    // The secret first: if the data's rename then fails, the secret is removed again, so the
+    // two appear together or not at all.
     if let Some(pending) = secret {
-        pending.commit().map_err(io_error(&secret_path))?;
+        pending.commit().map_err(Error::io(&secret_path))?;
     }
-    Ok(())
+    data.commit().map_err(|e| {
+        if with_secret {
+            let _ = std::fs::remove_file(&secret_path);
+        }
+        Error::io(path)(e)
+    })
+}
+
+/// The size of `n` rows of `row_len` numbers in `format`, about (CSV: ~24 characters a number).
+pub fn estimated_bytes(format: Format, n: u64, row_len: usize) -> u64 {
+    let per_value = match format {
+        Format::Npy => 8,
+        Format::Csv => 24,
+    };
+    128u64.saturating_add(n.saturating_mul(row_len as u64).saturating_mul(per_value))
 }
 
 /// Checks a row count `n` (`--n`) against 1..=[`MAX_ROWS`].
 pub fn validate_rows(n: u64) -> Result<(), ParamError> {
     ensure((1..=MAX_ROWS).contains(&n), "--n", n, &format!("an integer in 1..={MAX_ROWS}"))
-}
-
-/// Maps an I/O error on `path` to [`ExportError::Io`].
-fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
-    move |source| ExportError::Io { path: path.to_path_buf(), source }
 }
 
 /// `FILE.secret.json` for `FILE`.

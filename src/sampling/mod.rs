@@ -6,7 +6,7 @@ pub mod export;
 pub mod hclwe;
 pub mod streams;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::math::target::{CappedTriangle, WidthRule, dot, triangle_wave};
 use crate::params::{NoiseModel, Problem, SQRT_TAU};
@@ -56,6 +56,48 @@ impl Distribution {
             Self::PlantedNull => "planted-null",
             Self::ClweDerived => "clwe-derived",
         }
+    }
+}
+
+/// What a run's learner trains and is tested on: the planted problem, its null, or
+/// CLWE-derived samples (SPEC §4, §6). One enum, so a run cannot be two kinds at once.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataKind {
+    /// The planted problem: ℓ = f_NN(x) + ξ.
+    #[default]
+    Planted,
+    /// The planted null: ℓ = φ(U) + ξ, U independent of x.
+    Null,
+    /// CLWE-derived samples (SPEC §6): ℓ = φ(γ_s⟨w,x⟩ + e) + ξ.
+    ClweDerived,
+}
+
+impl DataKind {
+    /// The distribution the training and test samples are drawn from.
+    pub fn distribution(self) -> Distribution {
+        match self {
+            Self::Planted => Distribution::Planted,
+            Self::Null => Distribution::PlantedNull,
+            Self::ClweDerived => Distribution::ClweDerived,
+        }
+    }
+
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Planted => "planted",
+            Self::Null => "null",
+            Self::ClweDerived => "clwe-derived",
+        }
+    }
+}
+
+impl std::fmt::Display for DataKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -9,7 +9,8 @@ pub mod simd;
 pub mod step;
 pub mod teacher;
 
-use crate::backends::{BackendInfo, Engine, EngineError, StudentParams, TrainConfig, Trainer};
+use crate::backends::{BackendInfo, Engine, StudentParams, TrainConfig, Trainer};
+use crate::error::Error;
 
 /// The CPU engine.
 #[derive(Clone, Debug, Default)]
@@ -50,7 +51,7 @@ impl Engine for CpuEngine {
         self
     }
 
-    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError> {
+    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, Error> {
         Ok(Box::new(step::CpuTrainer::new(config, init)?))
     }
 }

@@ -10,8 +10,9 @@ use super::gemm::{Operand, sgemm};
 use super::generate::fill_normals;
 use super::teacher::label_rows;
 use crate::backends::{
-    DataSource, EngineError, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
+    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
 };
+use crate::error::Error;
 use crate::multiversion;
 use crate::sampling::streams::{Role, Stream};
 
@@ -236,7 +237,7 @@ pub struct CpuTrainer {
 
 impl CpuTrainer {
     /// A trainer for `config` from `init`.
-    pub fn new(config: &TrainConfig, init: &StudentParams) -> Result<Self, EngineError> {
+    pub fn new(config: &TrainConfig, init: &StudentParams) -> Result<Self, Error> {
         config.validate()?;
         let (d, k, b) = (config.d, config.width, config.batch);
         let t = &config.teacher;
@@ -305,7 +306,7 @@ impl CpuTrainer {
 }
 
 impl Trainer for CpuTrainer {
-    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError> {
+    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, Error> {
         let start = std::time::Instant::now();
         for _ in 0..iters {
             match phase {
@@ -326,7 +327,7 @@ impl Trainer for CpuTrainer {
         Ok(PhaseTiming { wall: start.elapsed(), device: None })
     }
 
-    fn last_loss(&mut self) -> Result<f32, EngineError> {
+    fn last_loss(&mut self) -> Result<f32, Error> {
         Ok(self.loss)
     }
 
@@ -334,7 +335,7 @@ impl Trainer for CpuTrainer {
         self.steps
     }
 
-    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, EngineError> {
+    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, Error> {
         let t = &self.config.teacher;
         let inputs = Stream::new(t.seed, t.instance, Role::TestInputs);
         let scalars = Stream::new(t.seed, t.instance, Role::TestScalars);
@@ -354,7 +355,7 @@ impl Trainer for CpuTrainer {
         Ok(sums.finish())
     }
 
-    fn student(&mut self) -> Result<StudentParams, EngineError> {
+    fn student(&mut self) -> Result<StudentParams, Error> {
         Ok(self.student.clone())
     }
 }

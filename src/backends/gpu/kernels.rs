@@ -9,7 +9,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use super::GpuContext;
-use crate::backends::EngineError;
+use crate::error::Error;
 
 macro_rules! shader {
     ($($file:literal),+) => {
@@ -232,7 +232,7 @@ impl Kernels {
     }
 
     /// Validates and compiles a module, reporting naga's diagnostic on failure.
-    pub fn module(&self, device: &wgpu::Device, module: Module) -> Result<wgpu::ShaderModule, EngineError> {
+    pub fn module(&self, device: &wgpu::Device, module: Module) -> Result<wgpu::ShaderModule, Error> {
         if let Some(m) = self.modules.lock().unwrap().get(&module) {
             return Ok(m.clone());
         }
@@ -251,19 +251,14 @@ impl Kernels {
         // against the CPU reference, including sizes that are not tile multiples).
         let shader = unsafe { device.create_shader_module_trusted(descriptor, checks) };
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(EngineError::Device(format!("shader {module:?} failed validation: {e}")));
+            return Err(Error::Device(format!("shader {module:?} failed validation: {e}")));
         }
         self.modules.lock().unwrap().insert(module, shader.clone());
         Ok(shader)
     }
 
     /// The pipeline of `kernel`, with `FRESH` (in-kernel input generation) as given.
-    pub fn pipeline(
-        &self,
-        device: &wgpu::Device,
-        kernel: Kernel,
-        fresh: bool,
-    ) -> Result<wgpu::ComputePipeline, EngineError> {
+    pub fn pipeline(&self, device: &wgpu::Device, kernel: Kernel, fresh: bool) -> Result<wgpu::ComputePipeline, Error> {
         if let Some(p) = self.pipelines.lock().unwrap().get(&(kernel, fresh)) {
             return Ok(p.clone());
         }
@@ -281,7 +276,7 @@ impl Kernels {
             cache: None,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(EngineError::Device(format!("pipeline {} failed: {e}", kernel.entry())));
+            return Err(Error::Device(format!("pipeline {} failed: {e}", kernel.entry())));
         }
         self.pipelines.lock().unwrap().insert((kernel, fresh), pipeline.clone());
         Ok(pipeline)
@@ -321,7 +316,7 @@ impl Workspace {
     }
 
     /// Reads `count` words of `slot` from word `offset`.
-    pub fn read<T: Pod>(&self, ctx: &GpuContext, slot: Slot, offset: u64, count: usize) -> Result<Vec<T>, EngineError> {
+    pub fn read<T: Pod>(&self, ctx: &GpuContext, slot: Slot, offset: u64, count: usize) -> Result<Vec<T>, Error> {
         ctx.read_words(self.buffer(slot), offset, count)
     }
 

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::backends::{BackendInfo, Engine, EngineError, StudentParams, TrainConfig, Trainer};
+use crate::backends::{BackendInfo, Engine, StudentParams, TrainConfig, Trainer};
+use crate::error::Error;
 use kernels::Kernels;
 pub use trainer::{GpuOptions, GpuTrainer};
 
@@ -40,24 +41,48 @@ fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 
+/// The adapter named by `WGPU_ADAPTER_NAME` (a case-insensitive substring), else wgpu's default
+/// (`WGPU_POWER_PREF` honoured). A name that matches nothing is a warning listing the adapters,
+/// then the default: never a panic.
+async fn choose_adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter, Error> {
+    if let Ok(wanted) = std::env::var("WGPU_ADAPTER_NAME") {
+        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        if let Some(adapter) =
+            adapters.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase()))
+        {
+            return Ok(adapter);
+        }
+        eprintln!(
+            "warning: WGPU_ADAPTER_NAME={wanted} matches no adapter (found: {}); using the default adapter",
+            if names.is_empty() { "none".into() } else { names.join(", ") }
+        );
+    }
+    instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::from_env().unwrap_or_default(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::NoAdapter(e.to_string()))
+}
+
 impl GpuContext {
     /// The adapter wgpu selects from the environment, and a device on it.
-    pub fn new() -> Result<Self, EngineError> {
+    pub fn new() -> Result<Self, Error> {
         pollster::block_on(Self::create())
     }
 
-    async fn create() -> Result<Self, EngineError> {
+    async fn create() -> Result<Self, Error> {
         let instance = instance();
-        let adapter = wgpu::util::initialize_adapter_from_env_or_default(&instance, None)
-            .await
-            .map_err(|e| EngineError::NoAdapter(e.to_string()))?;
+        let adapter = choose_adapter(&instance).await?;
         let info = adapter.get_info();
         if !adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS) {
-            return Err(EngineError::NoAdapter(format!("{} has no compute shaders", info.name)));
+            return Err(Error::NoAdapter(format!("{} has no compute shaders", info.name)));
         }
         let limits = adapter.limits();
         if limits.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS_NEEDED {
-            return Err(EngineError::NoAdapter(format!(
+            return Err(Error::NoAdapter(format!(
                 "{} binds {} storage buffers per stage; the kernels need {STORAGE_BUFFERS_NEEDED}",
                 info.name, limits.max_storage_buffers_per_shader_stage
             )));
@@ -72,7 +97,7 @@ impl GpuContext {
                 ..Default::default()
             })
             .await
-            .map_err(|e| EngineError::Device(e.to_string()))?;
+            .map_err(|e| Error::Device(e.to_string()))?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().unwrap().push(e.to_string())));
@@ -100,27 +125,23 @@ impl GpuContext {
     }
 
     /// Reports any error the device raised since the last check.
-    pub fn check(&self) -> Result<(), EngineError> {
+    pub fn check(&self) -> Result<(), Error> {
         let mut errors = self.errors.lock().unwrap();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(EngineError::DeviceLost(errors.drain(..).collect::<Vec<_>>().join("; ")))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(Error::DeviceLost(errors.drain(..).collect::<Vec<_>>().join("; "))) }
     }
 
     /// Submits `encoder` and waits for it to finish.
-    pub fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<(), EngineError> {
+    pub fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<(), Error> {
         let index = self.queue.submit([encoder.finish()]);
         self.device
             .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: Some(SUBMISSION_TIMEOUT) })
-            .map_err(|e| EngineError::DeviceLost(e.to_string()))?;
+            .map_err(|e| Error::DeviceLost(e.to_string()))?;
         self.check()
     }
 
     /// Wall time of `iters` device-side copies of `bytes` between two buffers (one submission):
     /// the copy-bandwidth calibration.
-    pub fn time_copies(&self, bytes: u64, iters: u64) -> Result<Duration, EngineError> {
+    pub fn time_copies(&self, bytes: u64, iters: u64) -> Result<Duration, Error> {
         let buffer = |usage| {
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("copy calibration"),
@@ -145,7 +166,7 @@ impl GpuContext {
         buffer: &wgpu::Buffer,
         offset: u64,
         count: usize,
-    ) -> Result<Vec<T>, EngineError> {
+    ) -> Result<Vec<T>, Error> {
         let bytes = (count * 4) as u64;
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
@@ -160,11 +181,9 @@ impl GpuContext {
             let _ = tx.send(r);
         });
         self.submit_and_wait(encoder)?;
-        rx.recv()
-            .map_err(|e| EngineError::DeviceLost(e.to_string()))?
-            .map_err(|e| EngineError::DeviceLost(e.to_string()))?;
+        rx.recv().map_err(|e| Error::DeviceLost(e.to_string()))?.map_err(|e| Error::DeviceLost(e.to_string()))?;
         let out = {
-            let view = staging.get_mapped_range(..).map_err(|e| EngineError::DeviceLost(e.to_string()))?;
+            let view = staging.get_mapped_range(..).map_err(|e| Error::DeviceLost(e.to_string()))?;
             bytemuck::cast_slice(&view[..bytes as usize]).to_vec()
         };
         staging.unmap();
@@ -180,12 +199,12 @@ pub struct GpuEngine {
 
 impl GpuEngine {
     /// The engine on the adapter wgpu selects.
-    pub fn new() -> Result<Self, EngineError> {
+    pub fn new() -> Result<Self, Error> {
         Self::with_options(GpuOptions::default())
     }
 
     /// The engine with GPU-specific trainer options.
-    pub fn with_options(options: GpuOptions) -> Result<Self, EngineError> {
+    pub fn with_options(options: GpuOptions) -> Result<Self, Error> {
         Ok(Self { ctx: GpuContext::new()?, options })
     }
 
@@ -220,7 +239,7 @@ impl Engine for GpuEngine {
         self
     }
 
-    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, EngineError> {
+    fn trainer(&self, config: &TrainConfig, init: &StudentParams) -> Result<Box<dyn Trainer + '_>, Error> {
         Ok(Box::new(GpuTrainer::new(&self.ctx, config, init, self.options)?))
     }
 }
@@ -249,6 +268,23 @@ pub struct AdapterReport {
     pub max_compute_workgroups_per_dimension: u32,
     /// Features that matter here.
     pub features: Vec<String>,
+}
+
+impl std::fmt::Display for AdapterReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} [{} {}{}] driver: {}; storage binding {} MiB, {} storage buffers/stage, features: {}",
+            self.info.adapter,
+            self.info.api,
+            self.info.device_type,
+            if self.usable { "" } else { ", NOT usable" },
+            self.info.driver,
+            self.max_storage_buffer_binding_size >> 20,
+            self.max_storage_buffers_per_shader_stage,
+            if self.features.is_empty() { "none".into() } else { self.features.join(", ") }
+        )
+    }
 }
 
 /// Every adapter wgpu can see (all backends compiled in), as reports.

@@ -15,8 +15,9 @@ use super::kernels::{
     BASE_FROM_DIMS, Dims, Dispatch, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE, Workspace, record, row_grid,
 };
 use crate::backends::{
-    DataSource, EngineError, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
+    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
 };
+use crate::error::Error;
 use crate::math::philox::key_from_seed;
 use crate::params::{NoiseModel, ParamError};
 use crate::sampling::streams::{Role, Stream};
@@ -63,8 +64,8 @@ pub struct GpuTrainer<'a> {
     base: Dims,
 }
 
-fn too_large(name: &str, value: impl ToString, limit_bytes: u64) -> EngineError {
-    EngineError::Param(ParamError {
+fn too_large(name: &str, value: impl ToString, limit_bytes: u64) -> Error {
+    Error::Param(ParamError {
         name: name.into(),
         value: value.to_string(),
         expected: format!("a size whose buffers fit this adapter's storage binding limit of {limit_bytes} bytes"),
@@ -142,7 +143,7 @@ impl<'a> GpuTrainer<'a> {
         config: &TrainConfig,
         init: &StudentParams,
         options: GpuOptions,
-    ) -> Result<Self, EngineError> {
+    ) -> Result<Self, Error> {
         config.validate()?;
         let limits = ctx.device.limits();
         let limit_bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
@@ -151,7 +152,7 @@ impl<'a> GpuTrainer<'a> {
         let head_words = 2 * k + 1;
         let adam = matches!(config.optimizer, Optimizer::Adam { .. });
         if k * d + head_words > limit_words || (adam && 2 * (k * d + head_words) > limit_words) {
-            return Err(too_large("--width × --d", format!("{k} × {d}"), limit_bytes));
+            return Err(too_large("width k' × d", format!("{k} × {d}"), limit_bytes));
         }
         let n_tiles = k.div_ceil(u64::from(TILE));
         let stores_batch = config.data == DataSource::Online && !options.fused_sampling;
@@ -168,7 +169,7 @@ impl<'a> GpuTrainer<'a> {
         if cap < batch {
             cap = cap / u64::from(ROW_GROUP) * u64::from(ROW_GROUP);
             if cap == 0 {
-                return Err(too_large("--width", k, limit_bytes));
+                return Err(too_large("width k'", k, limit_bytes));
             }
         }
         let rows_cap = cap as u32;
@@ -179,7 +180,7 @@ impl<'a> GpuTrainer<'a> {
         let x_rows = match config.data {
             DataSource::Fixed { m } => {
                 if m > 1 << 31 || m * d > limit_words || 2 * m > limit_words {
-                    return Err(too_large("--train-size", m, limit_bytes));
+                    return Err(too_large("training set m", m, limit_bytes));
                 }
                 m
             }
@@ -260,10 +261,10 @@ impl<'a> GpuTrainer<'a> {
     }
 
     /// Uploads the student and the secret; generates and labels a fixed training set.
-    fn upload(&mut self, init: &StudentParams) -> Result<(), EngineError> {
+    fn upload(&mut self, init: &StudentParams) -> Result<(), Error> {
         let ctx = self.ctx;
         if init.d != self.config.d || init.width() != self.config.width {
-            return Err(EngineError::Param(ParamError {
+            return Err(Error::Param(ParamError {
                 name: "initial student".into(),
                 value: format!("{} × {}", init.width(), init.d),
                 expected: format!("{} × {} (width × d)", self.config.width, self.config.d),
@@ -295,12 +296,12 @@ impl<'a> GpuTrainer<'a> {
         ctx.check()
     }
 
-    fn pipeline(&self, kernel: Kernel, fresh: bool) -> Result<wgpu::ComputePipeline, EngineError> {
+    fn pipeline(&self, kernel: Kernel, fresh: bool) -> Result<wgpu::ComputePipeline, Error> {
         self.ctx.kernels.pipeline(&self.ctx.device, kernel, fresh)
     }
 
     /// The dispatches of `phase` for one step.
-    fn phase_dispatches(&self, phase: Phase) -> Result<Vec<Dispatch<'_>>, EngineError> {
+    fn phase_dispatches(&self, phase: Phase) -> Result<Vec<Dispatch<'_>>, Error> {
         let max = self.ctx.device.limits().max_compute_workgroups_per_dimension;
         let (d, k) = (self.config.d as u32, self.config.width as u32);
         let online = self.config.data == DataSource::Online;
@@ -355,7 +356,7 @@ impl<'a> GpuTrainer<'a> {
 
     /// Runs `phase` `iters` times, in submissions of up to 8, waiting for each; returns the
     /// wall time and, where the device has timestamps, the summed device time of the passes.
-    fn timed_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError> {
+    fn timed_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, Error> {
         let ctx = self.ctx;
         let once = self.phase_dispatches(phase)?;
         let mut device_ns = 0.0;
@@ -392,7 +393,7 @@ impl<'a> GpuTrainer<'a> {
     }
 
     /// The training loss ½·mean r² of the last step run.
-    fn loss_of_last_step(&self) -> Result<f32, EngineError> {
+    fn loss_of_last_step(&self) -> Result<f32, Error> {
         let groups = (self.config.batch as u64).div_ceil(u64::from(ROW_GROUP)) as usize;
         let sums: Vec<f32> = self.work.read(self.ctx, Slot::Sums, 0, groups)?;
         let total: f64 = sums.iter().map(|&s| f64::from(s)).sum();
@@ -406,11 +407,11 @@ impl<'a> GpuTrainer<'a> {
 }
 
 impl Trainer for GpuTrainer<'_> {
-    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, EngineError> {
+    fn run_phase(&mut self, phase: Phase, iters: u64) -> Result<PhaseTiming, Error> {
         self.timed_phase(phase, iters)
     }
 
-    fn last_loss(&mut self) -> Result<f32, EngineError> {
+    fn last_loss(&mut self) -> Result<f32, Error> {
         self.loss_of_last_step()
     }
 
@@ -418,11 +419,11 @@ impl Trainer for GpuTrainer<'_> {
         self.steps
     }
 
-    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, EngineError> {
+    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, Error> {
         let ctx = self.ctx;
         let max = ctx.device.limits().max_compute_workgroups_per_dimension;
         let group = &self.eval_group.0;
-        let dispatch = |kernel, fresh, grid| -> Result<Dispatch<'_>, EngineError> {
+        let dispatch = |kernel, fresh, grid| -> Result<Dispatch<'_>, Error> {
             Ok(Dispatch { pipeline: self.pipeline(kernel, fresh)?, group, grid })
         };
         let mut sums = EvalSums::default();
@@ -459,7 +460,7 @@ impl Trainer for GpuTrainer<'_> {
         Ok(sums.finish())
     }
 
-    fn student(&mut self) -> Result<StudentParams, EngineError> {
+    fn student(&mut self) -> Result<StudentParams, Error> {
         let (d, k) = (self.config.d, self.config.width);
         let v = self.work.read(self.ctx, Slot::V, 0, k * d)?;
         let head: Vec<f32> = self.work.read(self.ctx, Slot::Head, 0, 2 * k + 1)?;
