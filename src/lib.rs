@@ -10,6 +10,7 @@
 //! the target) → [`sampling`] (the distributions and file export) → [`experiments`] →
 //! [`reporting`]. The mathematical contract is `SPEC.md`; the README documents the CLI.
 
+pub mod attack;
 pub mod backends;
 pub mod deadline;
 pub mod error;

@@ -7,7 +7,7 @@ use clap::Args;
 
 use clwe_bench::deadline::Deadline;
 use clwe_bench::error::{Error, Result};
-use clwe_bench::learners::lll::{AttackMode, PRECISION_BITS, attack, attack_lattice, default_precision};
+use clwe_bench::attack::{AttackMode, PRECISION_BITS, Precision, attack, attack_lattice, default_precision};
 use clwe_bench::math::lll::{format_fplll, lll_reduce_auto, norm_squared, parse_fplll};
 use clwe_bench::params::{NoiseModel, ParamError, Problem, ensure};
 use clwe_bench::reporting::atomic::{check_output_file, write_file_atomically};
@@ -33,7 +33,7 @@ pub struct LatticeArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Precision N in bits [default: automatic].
+    /// Precision N in bits [default: scanned for the noise; with --out, the noiseless default].
     #[arg(long)]
     precision_bits: Option<u32>,
     /// Write the unreduced basis here (fplll format) instead of running the attack.
@@ -49,22 +49,20 @@ pub fn lattice(args: LatticeArgs) -> Result<()> {
     let problem = Problem::new(args.d, args.gamma, Some(args.beta), Some(args.sigma), NoiseModel::Gaussian, args.seed)?;
     ensure(args.beta < 1.0, "--beta", args.beta, "a number in [0, 1)")?;
     ensure(args.sigma < 1.0, "--sigma", args.sigma, "a number in [0, 1)")?;
-    let (lo, hi) = (PRECISION_BITS.start(), PRECISION_BITS.end());
-    let bits = args.precision_bits.unwrap_or_else(|| default_precision(args.mode, args.d, problem.gamma));
-    ensure(PRECISION_BITS.contains(&bits), "--precision-bits", bits, &format!("an integer in {lo}..={hi}"))?;
+    if let Some(bits) = args.precision_bits {
+        let (lo, hi) = (PRECISION_BITS.start(), PRECISION_BITS.end());
+        ensure(PRECISION_BITS.contains(&bits), "--precision-bits", bits, &format!("an integer in {lo}..={hi}"))?;
+    }
     if let Some(out) = &args.out {
         check_output_file("--out", out)?;
-        let lattice = attack_lattice(args.mode, &problem, 0, false, bits)?;
-        write_file_atomically(out, format_fplll(&lattice.basis).as_bytes()).map_err(Error::io(out))?;
-        eprintln!(
-            "wrote the {:?} lattice (dimension {}, N = {bits}) to {}",
-            args.mode,
-            lattice.basis.len(),
-            out.display()
-        );
+        let bits = args.precision_bits.unwrap_or_else(|| default_precision(args.mode, args.d, problem.gamma));
+        let basis = attack_lattice(args.mode, &problem, 0, false, bits)?;
+        write_file_atomically(out, format_fplll(&basis).as_bytes()).map_err(Error::io(out))?;
+        eprintln!("wrote the {:?} lattice (dimension {}, N = {bits}) to {}", args.mode, basis.len(), out.display());
         return Ok(());
     }
-    let report = attack(args.mode, &problem, 0, false, bits, Deadline::NONE)?;
+    let precision = args.precision_bits.map_or(Precision::Scan, Precision::Fixed);
+    let report = attack(args.mode, &problem, 0, false, precision, Deadline::NONE)?;
     if args.json {
         println!("{}", serde_json::to_string(&report).expect("reports serialise"));
     } else {

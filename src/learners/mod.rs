@@ -177,7 +177,7 @@ pub enum Details {
     /// A student: its width, batch, optimiser and data source.
     Student(students::StudentDetails),
     /// The lattice attack's report.
-    Lattice(Box<lll::AttackReport>),
+    Lattice(Box<crate::attack::AttackReport>),
     /// Ridge on random ReLU features.
     RandomFeatures {
         /// Number of features.
@@ -369,10 +369,10 @@ impl LearnerOptions {
         ensure(self.lambda.is_finite() && self.lambda >= 0.0, "--lambda", self.lambda, "a finite number >= 0")?;
         if let Some(bits) = self.precision_bits {
             ensure(
-                lll::PRECISION_BITS.contains(&bits),
+                crate::attack::PRECISION_BITS.contains(&bits),
                 "--precision-bits",
                 bits,
-                &format!("an integer in {}..={}", lll::PRECISION_BITS.start(), lll::PRECISION_BITS.end()),
+                &format!("an integer in {}..={}", crate::attack::PRECISION_BITS.start(), crate::attack::PRECISION_BITS.end()),
             )?;
         }
         Ok(())
