@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
+use clwe_bench::attack::{AttackMode, Precision, attack, default_precision};
 use clwe_bench::backends::Engine;
 use clwe_bench::backends::cpu::CpuEngine;
 use clwe_bench::backends::gpu::GpuEngine;
 use clwe_bench::deadline::Deadline;
 use clwe_bench::experiments::runs::{RunSpec, run_one};
-use clwe_bench::attack::{AttackMode, Precision, attack, default_precision};
 use clwe_bench::learners::{Budget, LearnerKind, LearnerOptions};
 use clwe_bench::params::{NoiseModel, Problem};
 use clwe_bench::sampling::DataKind;
@@ -73,7 +73,9 @@ fn lll_time(c: &mut Criterion) {
             for n in [base, base + base / 2] {
                 let name = format!("{mode:?}-d{d}-dim{}-N{n}", mode.dimension(d)).to_lowercase();
                 group.bench_function(BenchmarkId::new("cpu", name), |bench| {
-                    bench.iter(|| attack(mode, &problem, 0, false, Precision::Fixed(n), Deadline::NONE).expect("attack runs"))
+                    bench.iter(|| {
+                        attack(mode, &problem, 0, false, Precision::Fixed(n), Deadline::NONE).expect("attack runs")
+                    })
                 });
             }
         }

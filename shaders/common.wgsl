@@ -9,7 +9,7 @@ struct Dims {
     chunk_offset: u32,  // first row of this chunk within the batch
     x_rows: u32,        // rows held by the x buffer (memory mode)
     fixed_data: u32,    // 1: x holds a fixed training set indexed cyclically by the cursor
-    flags: u32,         // bit 0: first chunk of the step, bit 1: last chunk of the step
+    flags: u32,         // bit 0: first chunk of the step, bit 1: last chunk, 2: base from dims, 3: score labels
     key: vec2<u32>,     // Philox key (the seed)
     input_tag: u32,     // counter word 3 of the input stream
     scalar_tag: u32,    // counter word 3 of the per-sample scalar stream
@@ -43,6 +43,7 @@ override FRESH: bool = false;
 const FIRST_CHUNK: u32 = 1u;
 const LAST_CHUNK: u32 = 2u;
 const BASE_FROM_DIMS: u32 = 4u;
+const EVAL_LABELS: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read_write> state: StepState;

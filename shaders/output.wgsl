@@ -45,7 +45,8 @@ fn residuals(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
 }
 
-// Per workgroup: Σ (h − f)², Σ (t − f)², Σ ((t − f)² − (h − f)²)², Σ f, Σ f² with t = dims.trivial.
+// Per workgroup: Σ (h − f)², Σ (t − f)², Σ ((t − f)² − (h − f)²)², Σ f, Σ f² with t = dims.trivial
+// and f the noise-free target, or the observed label when bit 3 of dims.flags is set.
 @compute @workgroup_size(256)
 fn evaluate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
             @builtin(num_workgroups) groups: vec3<u32>) {
@@ -54,7 +55,7 @@ fn evaluate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     var et = 0.0;
     var f = 0.0;
     if (r < dims.rows) {
-        f = targets_labels[x_row(r)];
+        f = targets_labels[select(0u, dims.x_rows, (dims.flags & EVAL_LABELS) != 0u) + x_row(r)];
         es = (prediction(r) - f) * (prediction(r) - f);
         et = (dims.trivial - f) * (dims.trivial - f);
     }

@@ -60,7 +60,15 @@ pub(super) struct Samples {
 }
 
 /// Samples first..first+n of `mode` for `instance` of `problem`, in fixed point with `p` bits.
-pub(super) fn draw(mode: AttackMode, problem: &Problem, instance: u32, clwe_derived: bool, first: u64, n: u64, p: u32) -> Samples {
+pub(super) fn draw(
+    mode: AttackMode,
+    problem: &Problem,
+    instance: u32,
+    clwe_derived: bool,
+    first: u64,
+    n: u64,
+    p: u32,
+) -> Samples {
     let d = problem.d;
     let w = secret_fixed(problem, instance, p);
     let inputs_stream = Stream::new(problem.seed, instance, Role::TrainInputs);
@@ -112,7 +120,6 @@ pub(super) fn draw(mode: AttackMode, problem: &Problem, instance: u32, clwe_deri
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {

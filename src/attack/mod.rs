@@ -193,7 +193,13 @@ pub fn precision_schedule(mode: AttackMode, d: usize, gamma: f64, noise: f64) ->
 
 /// The attack's integer-relation lattice basis for one instance at precision N (before
 /// reduction), e.g. to compare with fplll.
-pub fn attack_lattice(mode: AttackMode, problem: &Problem, instance: u32, clwe_derived: bool, n_bits: u32) -> Result<Basis, Error> {
+pub fn attack_lattice(
+    mode: AttackMode,
+    problem: &Problem,
+    instance: u32,
+    clwe_derived: bool,
+    n_bits: u32,
+) -> Result<Basis, Error> {
     let p = n_bits + 128;
     let samples = instance::draw(mode, problem, instance, clwe_derived, 0, problem.d as u64 + 1, p);
     Ok(relation::relation_basis(&relation::relation_reals(mode, &samples, p)?, n_bits))
@@ -258,7 +264,8 @@ pub fn attack(
         let clock = Instant::now();
         let stats = lll_reduce_auto(&mut basis, 0.99, deadline)?;
         let seconds = clock.elapsed().as_secs_f64();
-        (report.lll_seconds, report.stages.reduction) = (report.lll_seconds + seconds, report.stages.reduction + seconds);
+        (report.lll_seconds, report.stages.reduction) =
+            (report.lll_seconds + seconds, report.stages.reduction + seconds);
         report.lll.swaps += stats.swaps;
         report.lll.size_reductions += stats.size_reductions;
         report.first_vector_log2_norm = norm_squared(&basis[0]).to_f64().unwrap_or(f64::INFINITY).sqrt().log2();
@@ -323,7 +330,15 @@ mod tests {
                 let r = attack(AttackMode::Triangle, &p, instance, false, Precision::Scan, Deadline::NONE).unwrap();
                 assert!(r.verified && r.cosine > 1.0 - 1e-9, "d={d} σ={sigma} #{instance}: {r}");
                 assert!(r.precision_bits < default_precision(AttackMode::Triangle, d, p.gamma), "{r}");
-                let fixed = attack(AttackMode::Triangle, &p, instance, false, Precision::Fixed(default_precision(AttackMode::Triangle, d, p.gamma)), Deadline::NONE).unwrap();
+                let fixed = attack(
+                    AttackMode::Triangle,
+                    &p,
+                    instance,
+                    false,
+                    Precision::Fixed(default_precision(AttackMode::Triangle, d, p.gamma)),
+                    Deadline::NONE,
+                )
+                .unwrap();
                 assert!(!fixed.verified, "the noiseless default is swamped by the noise: {fixed}");
             }
         }

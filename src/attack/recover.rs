@@ -58,7 +58,12 @@ pub(super) fn candidates(mode: AttackMode, d: usize, basis: &Basis) -> Vec<Candi
 
 /// w′ from a candidate: the least-squares solution of ⟨w′, x_i⟩ = (the real the relation
 /// gives for sample i).
-pub(super) fn secret_from(mode: AttackMode, c: &Candidate, samples: &Samples, labels: &[f64]) -> Result<Vec<f64>, Error> {
+pub(super) fn secret_from(
+    mode: AttackMode,
+    c: &Candidate,
+    samples: &Samples,
+    labels: &[f64],
+) -> Result<Vec<f64>, Error> {
     let rhs: Vec<f64> = (0..c.k.len())
         .map(|i| match mode {
             AttackMode::Hclwe => c.k[i] as f64,
@@ -117,7 +122,8 @@ impl Verifier {
         if pass_probability > MAX_PASS_PROBABILITY {
             return None;
         }
-        let count = ((FALSE_ACCEPT_LOG2 / pass_probability.log2()).ceil() as u64).clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1);
+        let count =
+            ((FALSE_ACCEPT_LOG2 / pass_probability.log2()).ceil() as u64).clamp(SAMPLES_RANGE.0, SAMPLES_RANGE.1);
         let samples = draw(mode, problem, instance, clwe_derived, problem.d as u64 + 1, count, p);
         let labels = to_f64(&samples, p);
         Some(Self { mode, samples, labels, tolerance, pass_probability })
@@ -173,7 +179,8 @@ mod tests {
 
     #[test]
     fn verification_needs_enough_samples_for_its_stated_false_accept_rate() {
-        let problem = |beta: f64, sigma: f64| Problem::new(8, None, Some(beta), Some(sigma), NoiseModel::Gaussian, 1).unwrap();
+        let problem =
+            |beta: f64, sigma: f64| Problem::new(8, None, Some(beta), Some(sigma), NoiseModel::Gaussian, 1).unwrap();
         let quiet = Verifier::new(AttackMode::Clwe, &problem(1e-30, 0.0), 0, false, 128).unwrap();
         assert!(quiet.false_accept() <= 2f64.powi(-40) && quiet.count() == 16);
         let noisy = Verifier::new(AttackMode::Triangle, &problem(0.0, 1e-2), 0, false, 128).unwrap();

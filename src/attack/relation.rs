@@ -73,4 +73,3 @@ pub fn relation_basis(reals: &[BigRational], n_bits: u32) -> Vec<Vec<BigInt>> {
         })
         .collect()
 }
-

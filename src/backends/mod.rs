@@ -137,16 +137,28 @@ pub fn student_memory_bytes(d: usize, k: usize, batch: usize, m: u64) -> u64 {
     4 * (4 * k * (d + 2) + b * (d + 2) + 2 * b.max(4096) * k + m * (d + 2))
 }
 
-/// Held-out evaluation of a student and the trivial predictor on the same inputs.
+/// What held-out predictions are scored against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum View {
+    /// The noise-free target f (SPEC §8): the benchmark's view, which knows f.
+    Learning,
+    /// The observed labels ℓ only (SPEC §6): all a distinguisher, or the judge of an outside
+    /// learner, may read.
+    Observed,
+}
+
+/// Held-out evaluation of a student and the trivial predictor on the same inputs, against the
+/// reference values of one [`View`] (f, or the observed labels ℓ).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Test samples used.
     pub n: u64,
-    /// Mean squared error of the student against the noise-free target f.
+    /// Mean squared error of the student against the reference.
     pub mse_student: f64,
-    /// Mean squared error of the trivial (constant) predictor against f.
+    /// Mean squared error of the trivial (constant) predictor against the reference.
     pub mse_trivial: f64,
-    /// Sample variance of f on the test inputs.
+    /// Sample variance of the reference on the test inputs (Var f, or Var ℓ).
     pub var_target: f64,
     /// Standard error of Δ = mse_trivial − mse_student (paired per sample).
     pub delta_se: f64,
@@ -177,6 +189,12 @@ pub struct EvalSums {
 }
 
 impl EvalSums {
+    /// The sums of one sample: prediction `h`, the trivial constant `t`, reference value `f`.
+    pub fn of(h: f64, t: f64, f: f64) -> Self {
+        let (es, et) = ((h - f).powi(2), (t - f).powi(2));
+        Self { n: 1, student_sq: es, trivial_sq: et, diff_sq: (et - es).powi(2), target: f, target_sq: f * f }
+    }
+
     /// Adds another partial sum.
     pub fn add(&mut self, o: &EvalSums) {
         self.n += o.n;
@@ -321,9 +339,9 @@ pub trait Trainer {
     }
     /// Steps run so far.
     fn steps_done(&self) -> u64;
-    /// Evaluates on test samples 0..n_test of the test stream against the noise-free target;
-    /// the trivial predictor outputs `trivial`.
-    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, Error>;
+    /// Evaluates on test samples 0..n_test of the test stream in `view` (against the noise-free
+    /// target, or the observed labels); the trivial predictor outputs `trivial`.
+    fn evaluate(&mut self, n_test: u64, trivial: f32, view: View) -> Result<Evaluation, Error>;
     /// The current student.
     fn student(&mut self) -> Result<StudentParams, Error>;
 }

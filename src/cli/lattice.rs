@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use clwe_bench::attack::{AttackMode, PRECISION_BITS, Precision, attack, attack_lattice, default_precision};
 use clwe_bench::deadline::Deadline;
 use clwe_bench::error::{Error, Result};
-use clwe_bench::attack::{AttackMode, PRECISION_BITS, Precision, attack, attack_lattice, default_precision};
 use clwe_bench::math::lll::{format_fplll, lll_reduce_auto, norm_squared, parse_fplll};
 use clwe_bench::params::{NoiseModel, ParamError, Problem, ensure};
 use clwe_bench::reporting::atomic::{check_output_file, write_file_atomically};

@@ -5,6 +5,7 @@
 
 mod bench;
 mod construction;
+mod judge;
 mod lattice;
 mod problem;
 mod run;
@@ -42,6 +43,8 @@ enum Command {
     BenchStep(bench::BenchStepArgs),
     /// Run one learner on one instance and judge it (SPEC §8).
     Run(run::RunArgs),
+    /// Score an outside learner's predictions on the suite's own held-out samples (SPEC §6, §8).
+    Judge(judge::JudgeArgs),
     /// LLL-reduce a basis in fplll's text format.
     LllReduce(lattice::LllReduceArgs),
     /// Write the lattice attack's basis for one instance (fplll format), or run the attack.
@@ -80,6 +83,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Info(args) => bench::info(args),
         Command::BenchStep(args) => bench::bench_step(args),
         Command::Run(args) => run::run(args),
+        Command::Judge(args) => judge::judge(args),
         Command::LllReduce(args) => lattice::lll_reduce(args),
         Command::Lattice(args) => lattice::lattice(args),
         Command::Sweep(args) => sweep::sweep(args),

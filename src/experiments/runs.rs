@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::backends::{BackendInfo, Engine, Evaluation, student_memory_bytes};
 use crate::deadline::Deadline;
 use crate::error::Error;
+use crate::learners::baselines::RidgeFeatures;
 use crate::learners::{Budget, Details, Instance, Judgement, LearnerKind, LearnerOptions, RunContext, judge};
 use crate::math::target::WidthRule;
 use crate::params::{NoiseModel, ParamError, Problem, ensure};
@@ -143,7 +144,14 @@ impl RunSpec {
                 ("--width/--batch/--d/--train-size", student_memory_bytes(self.d, o.width, o.batch, m))
             }
             // f64 normal equations (twice: the Gram matrix and its factor) and one chunk of rows.
-            LearnerKind::Ridge => ("--d", 8 * (2 * (d + 1) * (d + 1) + 2048 * (d + 1))),
+            LearnerKind::Ridge | LearnerKind::Ridge2 => {
+                let features = match self.learner {
+                    LearnerKind::Ridge => RidgeFeatures::Linear,
+                    _ => RidgeFeatures::Quadratic,
+                };
+                let w = features.count(self.d) as u64;
+                ("--d", w.saturating_mul(w).saturating_add(1024 * w).saturating_mul(16))
+            }
             LearnerKind::RfRidge => ("--features/--d", 8 * (2 * (f + 1) * (f + 1) + 2048 * (f + 1) + f * d)),
             // Big-integer basis of dimension 2d+2 with entries of about N + 64·d bits.
             LearnerKind::Lll => {
@@ -154,12 +162,28 @@ impl RunSpec {
         }
     }
 
-    /// The width rule of the teacher's cap: all samples a run can touch, δ = 0.01.
+    /// The width rule of the teacher's cap (see [`run_width_rule`]).
     pub fn width_rule(&self) -> WidthRule {
-        let (steps, batch) = (self.budget.steps as f64, self.options.batch as f64);
-        let n = steps * batch + self.budget.train_samples as f64 + self.budget.n_test as f64;
-        WidthRule::new(n.max(1.0), 0.01).expect("valid width rule")
+        let b = &self.budget;
+        run_width_rule(b.steps, self.options.batch, b.train_samples, b.n_test, RUN_DELTA).expect("valid width rule")
     }
+}
+
+/// The failure budget δ of a run's teacher cap.
+pub const RUN_DELTA: f64 = 0.01;
+
+/// The width rule of a run's teacher cap (SPEC §5): N_tot = every sample the run can touch —
+/// steps·batch online samples, the training set and the test set — and failure budget δ.
+/// `sample` and `judge` use it too, so their labels and targets are exactly the run's.
+pub fn run_width_rule(
+    steps: u64,
+    batch: usize,
+    train_samples: u64,
+    n_test: u64,
+    delta: f64,
+) -> Result<WidthRule, ParamError> {
+    let n = steps as f64 * batch as f64 + train_samples as f64 + n_test as f64;
+    WidthRule::new(n.max(1.0), delta)
 }
 
 /// One finished run.
@@ -180,10 +204,14 @@ pub struct RunRecord {
     pub sigma: f64,
     /// The teacher's width k = 4M + 1.
     pub teacher_width: usize,
-    /// Verdict and Δ statistics.
+    /// Verdict and Δ statistics in the learning view (against the noise-free target, SPEC §8).
     pub judgement: Judgement,
-    /// The held-out evaluation.
+    /// The held-out evaluation in the learning view.
     pub eval: Evaluation,
+    /// Verdict and evaluation on the observed labels only (SPEC §6): the distinguisher's view.
+    /// Absent from rows written before revision 2 of the SPEC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
     /// Training samples used.
     pub samples: u64,
     /// Steps taken.
@@ -200,6 +228,15 @@ pub struct RunRecord {
     pub backend: BackendInfo,
     /// clwe-bench version and git revision.
     pub version: String,
+}
+
+/// The observed-label view of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    /// Verdict and Δ statistics on the observed labels.
+    pub judgement: Judgement,
+    /// The held-out evaluation on the observed labels.
+    pub eval: Evaluation,
 }
 
 /// A run that failed at run time (device loss, a singular system): stored so the sweep can go
@@ -257,6 +294,7 @@ pub fn run_one(spec: &RunSpec, engine: &dyn Engine) -> Result<RunRecord, Error> 
     let trivial = RunContext::trivial_constant(&inst, &spec.budget, rule, deadline);
     let ctx = RunContext { engine, budget: spec.budget, trivial, rule, deadline };
     let fit = learner.fit(&inst, &ctx)?;
+    let judgement = judge(&fit);
     Ok(RunRecord {
         spec: spec.clone(),
         id: spec.id(),
@@ -265,8 +303,9 @@ pub fn run_one(spec: &RunSpec, engine: &dyn Engine) -> Result<RunRecord, Error> 
         beta: problem.beta,
         sigma: problem.sigma,
         teacher_width: inst.cap.width(),
-        judgement: judge(&fit),
-        eval: fit.eval,
+        judgement: judgement.learning,
+        eval: fit.scores.learning,
+        observed: Some(Observed { judgement: judgement.observed, eval: fit.scores.observed }),
         samples: fit.samples,
         steps: fit.steps,
         wall_s: start.elapsed().as_secs_f64(),

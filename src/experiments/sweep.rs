@@ -27,14 +27,23 @@ pub const PRESETS: [(&str, &str); 4] = [
     ("noise-model", include_str!("presets/noise-model.toml")),
 ];
 
-/// A noise level as written in a grid: a number, `"0"`, `"2^-k"`, or `"1/d"`.
+/// A parameter as written in a grid or on the command line: a number, or a form in d —
+/// `"2^k"`, `"1/d"`, `"c/d"` (c a number or `2^k`), `"sqrt(d)"`, `"c*sqrt(d)"`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Level {
     /// A plain number.
     Number(f64),
-    /// `"1/d"`, `"2^-k"` or a number as text.
+    /// A form, or a number as text.
     Text(String),
+}
+
+impl std::str::FromStr for Level {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(s.trim().parse::<f64>().map_or_else(|_| Self::Text(s.trim().to_string()), Self::Number))
+    }
 }
 
 impl Level {
@@ -43,19 +52,31 @@ impl Level {
         let bad = |v: &str| ParamError {
             name: axis.into(),
             value: v.into(),
-            expected: "a number, \"2^-k\" or \"1/d\"".into(),
+            expected: "a number or a form in d: 2^k, 1/d, c/d, sqrt(d), c*sqrt(d)".into(),
+        };
+        let number = |t: &str| match t.strip_prefix("2^") {
+            Some(e) => e.parse::<f64>().map(|e| 2f64.powf(e)).map_err(|_| bad(t)),
+            None => t.parse::<f64>().map_err(|_| bad(t)),
         };
         match self {
             Self::Number(v) => Ok(*v),
-            Self::Text(t) if t == "1/d" => Ok(1.0 / d as f64),
-            Self::Text(t) => match t.strip_prefix("2^") {
-                Some(e) => e.parse::<f64>().map(|e| 2f64.powf(e)).map_err(|_| bad(t)),
-                None => t.parse::<f64>().map_err(|_| bad(t)),
-            },
+            Self::Text(t) => {
+                if let Some(c) = t.strip_suffix("/d") {
+                    Ok(number(c).map_err(|_| bad(t))? / d as f64)
+                } else if let Some(c) = t.strip_suffix("sqrt(d)") {
+                    let c = match c {
+                        "" => 1.0,
+                        c => number(c.strip_suffix('*').ok_or_else(|| bad(t))?).map_err(|_| bad(t))?,
+                    };
+                    Ok(c * (d as f64).sqrt())
+                } else {
+                    number(t)
+                }
+            }
         }
     }
 
-    /// The label used in tables: `1/d`, `2^-k`, `0`, or the number.
+    /// The label used in tables: the form as written, or the number.
     pub fn label(&self) -> String {
         match self {
             Self::Number(v) => v.to_string(),
@@ -649,6 +670,15 @@ mod tests {
 
     #[test]
     fn levels_parse() {
+        let at = |t: &str, d| t.parse::<Level>().unwrap().at(d, "--sigma");
+        assert_eq!(at("2^-22/d", 4).unwrap(), 2f64.powi(-24));
+        assert_eq!(at("0.5/d", 4).unwrap(), 0.125);
+        assert_eq!(at("2*sqrt(d)", 9).unwrap(), 6.0);
+        assert_eq!(at("sqrt(d)", 16).unwrap(), 4.0);
+        assert_eq!(at("0.25", 16).unwrap(), 0.25);
+        for bad in ["2^x", "x/d", "2sqrt(d)", "1/e"] {
+            assert_eq!(at(bad, 4).unwrap_err().name, "--sigma", "{bad}");
+        }
         assert_eq!(Level::Text("1/d".into()).at(8, "sigma").unwrap(), 0.125);
         assert_eq!(Level::Text("2^-10".into()).at(8, "sigma").unwrap(), 2f64.powi(-10));
         assert_eq!(Level::Number(0.5).at(8, "sigma").unwrap(), 0.5);

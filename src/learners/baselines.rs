@@ -17,8 +17,8 @@ pub struct Trivial;
 impl Learner for Trivial {
     fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let trivial = ctx.trivial;
-        let eval = evaluate_predictor(inst, ctx, |_| trivial);
-        Ok(Fit { eval, samples: ctx.budget.train_samples, ..Fit::default() })
+        let scores = evaluate_predictor(inst, ctx, |_| trivial);
+        Ok(Fit { scores, samples: ctx.budget.train_samples, ..Fit::default() })
     }
 }
 
@@ -28,8 +28,8 @@ pub struct Oracle;
 impl Learner for Oracle {
     fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let gamma_s = inst.problem.gamma_s();
-        let eval = evaluate_predictor(inst, ctx, |x| inst.cap.eval_closed_form(gamma_s * dot(&inst.secret, x)));
-        Ok(Fit { eval, cosine: Some(1.0), ..Fit::default() })
+        let scores = evaluate_predictor(inst, ctx, |x| inst.cap.eval_closed_form(gamma_s * dot(&inst.secret, x)));
+        Ok(Fit { scores, cosine: Some(1.0), ..Fit::default() })
     }
 }
 
@@ -91,33 +91,70 @@ fn ridge_solve(mut gram: DMatrix<f64>, rhs: DVector<f64>, lambda: f64) -> Result
     })
 }
 
-/// Ridge regression on [x, 1].
+/// The features of ridge regression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RidgeFeatures {
+    /// [x, 1]: linear regression (cannot succeed: φ is even, so E[f·x] = 0).
+    Linear,
+    /// [x, x_i·x_j for i ≤ j, 1]: the degree-2 baseline of SPEC §7, whose signal
+    /// ≈ (2πγ_s)²·e^(−2π²γ_s²) is visible at small γ and gone at γ = 2√d.
+    Quadratic,
+}
+
+impl RidgeFeatures {
+    /// Features at dimension d.
+    pub fn count(self, d: usize) -> usize {
+        match self {
+            Self::Linear => d + 1,
+            Self::Quadratic => d + d * (d + 1) / 2 + 1,
+        }
+    }
+
+    /// Writes the features of x into `phi` (length [`Self::count`]); the intercept is last.
+    fn fill(self, x: &[f64], phi: &mut [f64]) {
+        let d = x.len();
+        phi[..d].copy_from_slice(x);
+        let mut k = d;
+        if self == Self::Quadratic {
+            for i in 0..d {
+                for j in i..d {
+                    phi[k] = x[i] * x[j];
+                    k += 1;
+                }
+            }
+        }
+        phi[k] = 1.0;
+    }
+}
+
+/// Ridge regression on linear or degree-2 features of x.
 pub struct Ridge {
+    /// The features.
+    pub features: RidgeFeatures,
     /// Penalty λ on the weights (per-sample normalised loss).
     pub lambda: f64,
 }
 
 impl Learner for Ridge {
     fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
-        let d = inst.problem.d;
+        let (d, features) = (inst.problem.d, self.features);
+        let width = features.count(d);
         let details = Details::Ridge { lambda: self.lambda };
-        let Some((gram, rhs)) = normal_equations(inst, ctx, d + 1, |x, phi| {
-            phi[..d].copy_from_slice(x);
-            phi[d] = 1.0;
-        }) else {
+        let Some((gram, rhs)) = normal_equations(inst, ctx, width, |x, phi| features.fill(x, phi)) else {
             return Ok(Fit::timed_out(inst, ctx, details));
         };
         let theta = ridge_solve(gram, rhs, self.lambda)?;
+        let scores = evaluate_predictor(inst, ctx, |x| {
+            let mut phi = vec![0.0; width];
+            features.fill(x, &mut phi);
+            dot(&phi, theta.as_slice())
+        });
+        // A direction estimate exists for linear features only.
         let weights: Vec<f64> = theta.iter().take(d).copied().collect();
         let norm = dot(&weights, &weights).sqrt();
-        let eval = evaluate_predictor(inst, ctx, |x| dot(&weights, x) + theta[d]);
-        Ok(Fit {
-            eval,
-            samples: ctx.budget.train_samples,
-            cosine: (norm > 0.0).then(|| dot(&weights, &inst.secret).abs() / norm),
-            details,
-            ..Fit::default()
-        })
+        let cosine =
+            (features == RidgeFeatures::Linear && norm > 0.0).then(|| dot(&weights, &inst.secret).abs() / norm);
+        Ok(Fit { scores, samples: ctx.budget.train_samples, cosine, details, ..Fit::default() })
     }
 }
 
@@ -154,11 +191,11 @@ impl Learner for RandomFeatures {
             return Ok(Fit::timed_out(inst, ctx, details));
         };
         let theta = ridge_solve(gram, rhs, self.lambda)?;
-        let eval = evaluate_predictor(inst, ctx, |x| {
+        let scores = evaluate_predictor(inst, ctx, |x| {
             let mut phi = vec![0.0; self.features + 1];
             features(x, &mut phi);
             dot(&phi, theta.as_slice())
         });
-        Ok(Fit { eval, samples: ctx.budget.train_samples, details, ..Fit::default() })
+        Ok(Fit { scores, samples: ctx.budget.train_samples, details, ..Fit::default() })
     }
 }

@@ -18,19 +18,20 @@ impl Learner for Lll {
     fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
         let precision = self.precision_bits.map_or(Precision::Scan, Precision::Fixed);
         let clwe_derived = inst.data == DataKind::ClweDerived;
-        let report = match attack(AttackMode::Triangle, &inst.problem, inst.instance, clwe_derived, precision, ctx.deadline) {
-            Err(Error::Lattice(LatticeError::Interrupted)) => return Ok(Fit::timed_out(inst, ctx, Details::None)),
-            other => other?,
-        };
+        let report =
+            match attack(AttackMode::Triangle, &inst.problem, inst.instance, clwe_derived, precision, ctx.deadline) {
+                Err(Error::Lattice(LatticeError::Interrupted)) => return Ok(Fit::timed_out(inst, ctx, Details::None)),
+                other => other?,
+            };
         let w: Vec<f64> = report.direction.iter().map(|v| v * report.frequency).collect();
         let trivial = ctx.trivial;
-        let eval = if report.verified {
+        let scores = if report.verified {
             evaluate_predictor(inst, ctx, |x| triangle_wave(dot(&w, x)))
         } else {
             evaluate_predictor(inst, ctx, |_| trivial)
         };
         Ok(Fit {
-            eval,
+            scores,
             samples: report.samples,
             cosine: Some(report.cosine),
             details: Details::Lattice(Box::new(report)),

@@ -139,8 +139,8 @@ impl RunContext<'_> {
 /// What a learner produced.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Fit {
-    /// Held-out evaluation.
-    pub eval: Evaluation,
+    /// Held-out evaluation in both views.
+    pub scores: Scores<Evaluation>,
     /// Training samples used.
     pub samples: u64,
     /// Optimisation steps taken.
@@ -162,7 +162,7 @@ impl Fit {
     /// predictor and judged `timeout`.
     pub fn timed_out(inst: &Instance, ctx: &RunContext<'_>, details: Details) -> Self {
         let trivial = ctx.trivial;
-        Self { eval: evaluate_predictor(inst, ctx, |_| trivial), timed_out: true, details, ..Self::default() }
+        Self { scores: evaluate_predictor(inst, ctx, |_| trivial), timed_out: true, details, ..Self::default() }
     }
 }
 
@@ -245,15 +245,21 @@ pub struct Judgement {
     pub verdict: Verdict,
 }
 
-/// Applies the success rule (SPEC §8) to a fit.
-pub fn judge(fit: &Fit) -> Judgement {
-    let e = &fit.eval;
+/// Applies the success rule (SPEC §8) to a fit in both views.
+pub fn judge(fit: &Fit) -> Scores<Judgement> {
+    let rule = |e: &Evaluation| judge_evaluation(e, fit.diverged, fit.timed_out);
+    Scores { learning: rule(&fit.scores.learning), observed: rule(&fit.scores.observed) }
+}
+
+/// The success rule on one evaluation: the lower 99% bound of Δ must exceed
+/// ε = max(0.01·Var, 4·SE), with Var the variance of the view's reference values.
+pub fn judge_evaluation(e: &Evaluation, diverged: bool, timed_out: bool) -> Judgement {
     let delta = e.delta();
     let delta_lower99 = delta - Z99 * e.delta_se;
     let epsilon = (0.01 * e.var_target).max(4.0 * e.delta_se);
-    let verdict = if fit.diverged || !delta.is_finite() {
+    let verdict = if diverged || !delta.is_finite() {
         Verdict::Diverged
-    } else if fit.timed_out {
+    } else if timed_out {
         Verdict::Timeout
     } else if delta_lower99 > epsilon {
         Verdict::Learned
@@ -263,42 +269,81 @@ pub fn judge(fit: &Fit) -> Judgement {
     Judgement { delta, delta_lower99, epsilon, r: delta / e.var_target, verdict }
 }
 
-/// Evaluates an f64 predictor on test samples 0..n_test of `inst` (noise-free target), paired
-/// with the trivial constant.
-pub fn evaluate_predictor(inst: &Instance, ctx: &RunContext<'_>, predict: impl Fn(&[f64]) -> f64 + Sync) -> Evaluation {
+/// Test samples scored per chunk: the unit of parallel work, and the order in which partial
+/// sums are added (so the result does not depend on the thread count).
+pub const SCORE_CHUNK: u64 = 4096;
+
+/// The sums of both views over test samples `first..first + len` of `inst`: prediction
+/// `predict(i, x)` against the noise-free target f (learning) and the observed label ℓ
+/// (observed), each paired with the trivial constant.
+pub fn score_chunk(
+    inst: &Instance,
+    test: &Sampler,
+    trivial: f64,
+    first: u64,
+    len: u64,
+    mut predict: impl FnMut(u64, &[f64]) -> f64,
+) -> Scores<EvalSums> {
+    let d = inst.problem.d;
+    let mut row = vec![0.0; test.row_len()];
+    let mut sums = Scores::<EvalSums>::default();
+    for i in first..first + len {
+        test.fill_row(i, &mut row);
+        let x = &row[..d];
+        let f = if inst.is_null() {
+            test.null_phase_label(i)
+        } else {
+            test.cap().eval_closed_form(inst.problem.gamma_s() * dot(&inst.secret, x))
+        };
+        let h = predict(i, x);
+        sums.learning.add(&EvalSums::of(h, trivial, f));
+        sums.observed.add(&EvalSums::of(h, trivial, row[d]));
+    }
+    sums
+}
+
+/// One value per view (SPEC §8 learning, SPEC §6 observed labels).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scores<T> {
+    /// Against the noise-free target f.
+    pub learning: T,
+    /// Against the observed labels ℓ.
+    pub observed: T,
+}
+
+impl Scores<EvalSums> {
+    /// Adds another chunk's sums.
+    pub fn add(&mut self, o: &Self) {
+        self.learning.add(&o.learning);
+        self.observed.add(&o.observed);
+    }
+
+    /// The evaluations these sums describe.
+    pub fn finish(&self) -> Scores<Evaluation> {
+        Scores { learning: self.learning.finish(), observed: self.observed.finish() }
+    }
+}
+
+/// Evaluates an f64 predictor on test samples 0..n_test of `inst` in both views, paired with
+/// the trivial constant.
+pub fn evaluate_predictor(
+    inst: &Instance,
+    ctx: &RunContext<'_>,
+    predict: impl Fn(&[f64]) -> f64 + Sync,
+) -> Scores<Evaluation> {
     use rayon::prelude::*;
-    let (d, n_test, trivial) = (inst.problem.d, ctx.budget.n_test, ctx.trivial);
+    let (n_test, trivial) = (ctx.budget.n_test, ctx.trivial);
     let test = inst.sampler(Split::Test, ctx.rule);
-    let chunks = n_test.div_ceil(4096);
-    let parts: Vec<EvalSums> = (0..chunks)
+    let parts: Vec<Scores<EvalSums>> = (0..n_test.div_ceil(SCORE_CHUNK))
         .into_par_iter()
         .map(|c| {
-            let mut row = vec![0.0; test.row_len()];
-            let mut sums = EvalSums::default();
-            for i in c * 4096..((c + 1) * 4096).min(n_test) {
-                test.fill_row(i, &mut row);
-                let x = &row[..d];
-                let f = if inst.is_null() {
-                    test.null_phase_label(i)
-                } else {
-                    test.cap().eval_closed_form(inst.problem.gamma_s() * dot(&inst.secret, x))
-                };
-                let (es, et) = ((predict(x) - f).powi(2), (trivial - f).powi(2));
-                sums.add(&EvalSums {
-                    n: 1,
-                    student_sq: es,
-                    trivial_sq: et,
-                    diff_sq: (et - es).powi(2),
-                    target: f,
-                    target_sq: f * f,
-                });
-            }
-            sums
+            let first = c * SCORE_CHUNK;
+            score_chunk(inst, &test, trivial, first, SCORE_CHUNK.min(n_test - first), |_, x| predict(x))
         })
         .collect();
     parts
         .iter()
-        .fold(EvalSums::default(), |mut acc, p| {
+        .fold(Scores::<EvalSums>::default(), |mut acc, p| {
             acc.add(p);
             acc
         })
@@ -372,7 +417,11 @@ impl LearnerOptions {
                 crate::attack::PRECISION_BITS.contains(&bits),
                 "--precision-bits",
                 bits,
-                &format!("an integer in {}..={}", crate::attack::PRECISION_BITS.start(), crate::attack::PRECISION_BITS.end()),
+                &format!(
+                    "an integer in {}..={}",
+                    crate::attack::PRECISION_BITS.start(),
+                    crate::attack::PRECISION_BITS.end()
+                ),
             )?;
         }
         Ok(())
@@ -402,6 +451,8 @@ pub enum LearnerKind {
     SgdWarm,
     /// Ridge regression on x.
     Ridge,
+    /// Ridge regression on degree-2 features of x.
+    Ridge2,
     /// Ridge on random ReLU features.
     RfRidge,
     /// The lattice attack (triangle mode).
@@ -418,6 +469,7 @@ impl LearnerKind {
             Self::Adam => "adam",
             Self::SgdWarm => "sgd-warm",
             Self::Ridge => "ridge",
+            Self::Ridge2 => "ridge2",
             Self::RfRidge => "rf-ridge",
             Self::Lll => "lll",
         }
@@ -438,7 +490,10 @@ impl LearnerKind {
             Self::Sgd => Box::new(student(Optimizer::Sgd { lr: o.lr }, false)),
             Self::Adam => Box::new(student(Optimizer::adam(o.adam_lr), false)),
             Self::SgdWarm => Box::new(student(Optimizer::Sgd { lr: o.lr }, true)),
-            Self::Ridge => Box::new(baselines::Ridge { lambda: o.lambda }),
+            Self::Ridge => Box::new(baselines::Ridge { features: baselines::RidgeFeatures::Linear, lambda: o.lambda }),
+            Self::Ridge2 => {
+                Box::new(baselines::Ridge { features: baselines::RidgeFeatures::Quadratic, lambda: o.lambda })
+            }
             Self::RfRidge => Box::new(baselines::RandomFeatures { features: o.features, lambda: o.lambda }),
             Self::Lll => Box::new(lll::Lll { precision_bits: o.precision_bits }),
         }

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Details, Fit, Instance, Learner, RunContext};
-use crate::backends::{DataSource, Optimizer, StudentParams, TrainConfig};
+use super::{Details, Fit, Instance, Learner, RunContext, Scores};
+use crate::backends::{DataSource, Optimizer, StudentParams, TrainConfig, View};
 use crate::error::Error;
 
 /// Steps between checks of the wall-clock budget and of divergence.
@@ -82,9 +82,13 @@ impl Learner for Student {
             }
         }
         let steps = trainer.steps_done();
-        let eval = trainer.evaluate(ctx.budget.n_test, ctx.trivial as f32)?;
+        let (n, trivial) = (ctx.budget.n_test, ctx.trivial as f32);
+        let scores = Scores {
+            learning: trainer.evaluate(n, trivial, View::Learning)?,
+            observed: trainer.evaluate(n, trivial, View::Observed)?,
+        };
         Ok(Fit {
-            eval,
+            scores,
             samples: if self.fixed_data { ctx.budget.train_samples } else { steps * self.batch as u64 },
             steps,
             device_s: device,

@@ -75,43 +75,84 @@ pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary]) -> DrawResult {
     Ok(())
 }
 
-/// Advantage against d, one line per learner, with 95% error bars.
+/// Advantage against d with 95% Newcombe intervals: one panel per regime ("valid" where the
+/// reduction's guarantee holds, "no guarantee" elsewhere), the dimensions as evenly spaced
+/// categories, each learner offset within its category with its own colour and marker, and the
+/// legend in a strip of its own below the panels, so that no learner hides another.
 pub fn advantage_plot(dir: &Path, advantages: &[Advantage]) -> DrawResult {
     if advantages.is_empty() {
         return Ok(());
     }
-    let max_d = advantages.iter().map(|a| a.d).max().unwrap_or(1) as f64;
-    let path = dir.join("advantage.svg");
-    let root = SVGBackend::new(&path, (640, 420)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("distinguishing advantage vs d (95% intervals)", ("sans-serif", 16))
-        .margin(12)
-        .x_label_area_size(35)
-        .y_label_area_size(45)
-        .build_cartesian_2d((1f64..max_d * 1.5).log_scale(), -0.3f64..1.1f64)?;
-    chart.configure_mesh().x_desc("d").y_desc("advantage").draw()?;
+    let mut regimes: Vec<&str> = advantages.iter().map(|a| a.regime.as_str()).collect();
+    regimes.sort_unstable_by(|a, b| b.cmp(a)); // "valid" first
+    regimes.dedup();
     let mut learners: Vec<&str> = advantages.iter().map(|a| a.learner.as_str()).collect();
     learners.sort_unstable();
     learners.dedup();
+    let mut dims: Vec<usize> = advantages.iter().map(|a| a.d).collect();
+    dims.sort_unstable();
+    dims.dedup();
+    let path = dir.join("advantage.svg");
+    let root = SVGBackend::new(&path, (420 * regimes.len() as u32 + 40, 470)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (plots, legend) = root.split_vertically(400);
+    let slot = 0.7 / learners.len() as f64;
+    for (panel, regime) in plots.split_evenly((1, regimes.len())).iter().zip(&regimes) {
+        let mut chart = ChartBuilder::on(panel)
+            .caption(format!("advantage, {regime} regime (95% intervals)"), ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(-0.5f64..dims.len() as f64 - 0.5, -0.35f64..1.1f64)?;
+        let label = |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-9 && i >= 0.0 {
+                dims.get(i as usize).map_or(String::new(), |d| d.to_string())
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_desc("d")
+            .y_desc("P(CLWE | CLWE) − P(CLWE | null)")
+            .x_labels(dims.len())
+            .x_label_formatter(&label)
+            .disable_x_mesh()
+            .draw()?;
+        chart.draw_series(LineSeries::new([(-0.5, 0.0), (dims.len() as f64 - 0.5, 0.0)], BLACK.mix(0.4)))?;
+        for (i, learner) in learners.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let offset = -0.35 + slot * (i as f64 + 0.5);
+            let points: Vec<(f64, &Advantage)> = advantages
+                .iter()
+                .filter(|a| a.learner == *learner && a.regime == *regime)
+                .map(|a| (dims.iter().position(|&d| d == a.d).unwrap_or(0) as f64 + offset, a))
+                .collect();
+            chart.draw_series(points.iter().map(|(x, a)| {
+                ErrorBar::new_vertical(*x, a.ci95_low, a.advantage, a.ci95_high, color.stroke_width(2), 6)
+            }))?;
+            chart.draw_series(points.iter().map(|(x, a)| marker(i, (*x, a.advantage), color)))?;
+        }
+    }
+    // The legend: one entry per learner, in a row under the panels.
+    let width = legend.dim_in_pixel().0 as i32;
+    let step = (width - 40) / learners.len().max(1) as i32;
     for (i, learner) in learners.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let mut points: Vec<&Advantage> = advantages.iter().filter(|a| a.learner == *learner).collect();
-        points.sort_by_key(|a| a.d);
-        let jitter = 1.0 + 0.02 * i as f64;
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|a| (a.d as f64 * jitter, a.advantage)),
-                color.stroke_width(2),
-            ))?
-            .label(*learner)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
-        chart.draw_series(points.iter().map(|a| {
-            let x = a.d as f64 * jitter;
-            ErrorBar::new_vertical(x, a.advantage - a.ci95, a.advantage, a.advantage + a.ci95, color.filled(), 6)
-        }))?;
+        let x = 30 + step * i as i32;
+        legend.draw(&marker(i, (x, 30), color))?;
+        legend.draw(&Text::new(learner.to_string(), (x + 12, 23), ("sans-serif", 14)))?;
     }
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.9)).draw()?;
     root.present()?;
     Ok(())
+}
+
+/// Marker shapes, cycled per learner (data coordinates in the panels, pixels in the legend).
+fn marker<DB: DrawingBackend, C: Clone + 'static>(i: usize, at: C, color: RGBAColor) -> DynElement<'static, DB, C> {
+    match i % 3 {
+        0 => Circle::new(at, 5, color.filled()).into_dyn(),
+        1 => TriangleMarker::new(at, 6, color.filled()).into_dyn(),
+        _ => Cross::new(at, 5, color.stroke_width(2)).into_dyn(),
+    }
 }

@@ -11,6 +11,7 @@ use super::atomic::write_file_atomically;
 use super::table::markdown_table;
 use crate::experiments::runs::RunRecord;
 use crate::learners::Verdict;
+use crate::params::SQRT_TAU;
 
 /// A noise level as a short label: `0`, `1/d`, `2^k`, or the number.
 pub fn level_label(value: f64, d: usize) -> String {
@@ -108,6 +109,10 @@ pub struct PointSummary {
     pub mean_wall_s: f64,
     /// Fraction of runs that say "CLWE" ([`says_clwe`]).
     pub says_clwe: f64,
+    /// Runs whose distinguisher said "CLWE".
+    pub said_clwe: usize,
+    /// The reduction's regime of its runs ("valid" or "no guarantee").
+    pub regime: String,
 }
 
 /// The distinguisher of SPEC §6, in its paired form: a run says "CLWE" iff its learner weakly
@@ -117,9 +122,41 @@ pub struct PointSummary {
 /// rule made the constant predictor say "CLWE" in 10–40% of runs. Comparing with the trivial
 /// predictor's MSE on the same samples (whose population value is that constant, the label
 /// marginal being the same under CLWE and the null) removes that noise.
+///
+/// Revision 2 (SPEC §6): the rule reads the observed labels only, never w, the null's U or the
+/// noise-free target — the run's `observed` judgement. Rows written before it carry only the
+/// learning view, which is used for them.
 pub fn says_clwe(row: &RunRecord) -> bool {
-    row.judgement.verdict == Verdict::Learned
+    row.observed.map_or(row.judgement.verdict, |o| o.judgement.verdict) == Verdict::Learned
 }
+
+/// Whether the reduction's guarantee holds for a run (SPEC §6): σ ≥ 10·m·β_s, m the training
+/// samples the learner touched. Below it (say β = σ = 1/d) the reduction promises nothing.
+pub fn regime(row: &RunRecord) -> &'static str {
+    if row.sigma >= 10.0 * row.samples.max(1) as f64 * row.beta / SQRT_TAU { "valid" } else { "no guarantee" }
+}
+
+/// The Wilson score interval of k successes in n trials at normal quantile z.
+pub fn wilson(k: usize, n: usize, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Newcombe's hybrid score interval (his method 10) for p₁ − p₂ from two Wilson intervals.
+pub fn newcombe(k1: usize, n1: usize, k2: usize, n2: usize, z: f64) -> (f64, f64) {
+    let (p1, p2) = (k1 as f64 / n1.max(1) as f64, k2 as f64 / n2.max(1) as f64);
+    let ((l1, u1), (l2, u2)) = (wilson(k1, n1, z), wilson(k2, n2, z));
+    let d = p1 - p2;
+    (d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(), d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt())
+}
+
+/// The normal quantile of a two-sided 95% interval.
+pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// Summaries of every grid point, in key order.
 pub fn summarize(rows: &[RunRecord]) -> Vec<PointSummary> {
@@ -147,6 +184,8 @@ pub fn summarize(rows: &[RunRecord]) -> Vec<PointSummary> {
                 mean_cosine: (!cosines.is_empty()).then(|| cosines.iter().sum::<f64>() / cosines.len() as f64),
                 mean_wall_s: mean(&|r| r.wall_s),
                 says_clwe: mean(&|r| f64::from(u8::from(says_clwe(r)))),
+                said_clwe: rows.iter().filter(|r| says_clwe(r)).count(),
+                regime: regime(rows[0]).into(),
                 learner: key.learner,
                 data: key.data,
                 noise: key.noise,
@@ -178,14 +217,22 @@ pub struct Advantage {
     pub n_clwe: usize,
     /// Runs on the null.
     pub n_null: usize,
+    /// Runs on CLWE-derived data that said "CLWE".
+    pub k_clwe: usize,
+    /// Null runs that said "CLWE" (false positives).
+    pub k_null: usize,
     /// P(say CLWE | CLWE).
     pub p_clwe: f64,
     /// P(say CLWE | null).
     pub p_null: f64,
     /// The advantage.
     pub advantage: f64,
-    /// Half-width of its 95% interval (normal approximation, proportions shrunk by +½/+1).
-    pub ci95: f64,
+    /// Lower end of its 95% Newcombe (hybrid Wilson score) interval.
+    pub ci95_low: f64,
+    /// Upper end of that interval.
+    pub ci95_high: f64,
+    /// Whether the reduction's guarantee holds (σ ≥ 10·m·β_s) for the CLWE-derived runs.
+    pub regime: String,
 }
 
 /// Advantages for every grid point that has both null and non-null runs.
@@ -193,12 +240,13 @@ pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
     let mut out = Vec::new();
     for s in summaries.iter().filter(|s| s.data != "null") {
         let Some(null) = summaries.iter().find(|n| {
-            n.data == "null" && n.learner == s.learner && n.noise == s.noise && n.d == s.d && n.sigma == s.sigma
+            n.data == "null"
+                && (n.learner.as_str(), n.noise.as_str(), n.d, n.sigma.as_str(), n.beta.as_str())
+                    == (s.learner.as_str(), s.noise.as_str(), s.d, s.sigma.as_str(), s.beta.as_str())
         }) else {
             continue;
         };
-        let shrunk = |p: f64, n: usize| (p * n as f64 + 0.5) / (n as f64 + 1.0);
-        let var = |p: f64, n: usize| shrunk(p, n) * (1.0 - shrunk(p, n)) / n as f64;
+        let (ci95_low, ci95_high) = newcombe(s.said_clwe, s.runs, null.said_clwe, null.runs, Z95);
         out.push(Advantage {
             learner: s.learner.clone(),
             data: s.data.clone(),
@@ -208,10 +256,14 @@ pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
             beta: s.beta.clone(),
             n_clwe: s.runs,
             n_null: null.runs,
+            k_clwe: s.said_clwe,
+            k_null: null.said_clwe,
             p_clwe: s.says_clwe,
             p_null: null.says_clwe,
             advantage: s.says_clwe - null.says_clwe,
-            ci95: 1.96 * (var(s.says_clwe, s.runs) + var(null.says_clwe, null.runs)).sqrt(),
+            ci95_low,
+            ci95_high,
+            regime: s.regime.clone(),
         });
     }
     out
@@ -281,24 +333,48 @@ pub fn write_tables(
                     a.d.to_string(),
                     a.sigma.clone(),
                     a.beta.clone(),
-                    format!("{:.2} ({})", a.p_clwe, a.n_clwe),
-                    format!("{:.2} ({})", a.p_null, a.n_null),
-                    format!("{:+.2} ± {:.2}", a.advantage, a.ci95),
+                    a.regime.clone(),
+                    format!("{}/{}", a.k_clwe, a.n_clwe),
+                    format!("{}/{}", a.k_null, a.n_null),
+                    format!("{:+.2} [{:+.2}, {:+.2}]", a.advantage, a.ci95_low, a.ci95_high),
                 ]
             })
             .collect();
         let md = format!(
-            "# {title}: distinguishing advantage\n\nA learner says \"CLWE\" iff it weakly learns on held-out samples: the lower \
-             99% bound of Δ = MSE(trivial) − MSE(h) exceeds ε (the paired form of the SPEC §6 rule; see `says_clwe` in \
-             src/reporting/summary.rs for why). Advantage = P(CLWE | {}) − P(CLWE | null), 95% interval by the normal \
-             approximation.\n\n{}",
+            "# {title}: distinguishing advantage\n\nA learner says \"CLWE\" iff it weakly learns on held-out samples scored \
+             on the observed labels only: the lower 99% bound of Δ = MSE(trivial) − MSE(h), both against the labels ℓ, \
+             exceeds ε = max(0.01·Var ℓ, 4·SE) (SPEC §6, revision 2; the distinguisher never reads w, the null's U or \
+             the noise-free target). Advantage = P(CLWE | {}) − P(CLWE | null) over independent instances (a fresh w \
+             each), with its 95% Newcombe (hybrid Wilson score) interval. Regime: \"valid\" where σ ≥ 10·m·β_s (m \
+             the training samples the learner touched), so that the reduction's bound m·β_s/(πσ) makes the \
+             CLWE-derived samples close to the planted problem; \"no guarantee\" elsewhere (β = σ = 1/d).\n\n{}",
             advantages[0].data,
             markdown_table(
-                &["learner", "d", "σ", "β", "P(CLWE | CLWE) (runs)", "P(CLWE | null) (runs)", "advantage"],
+                &["learner", "d", "σ", "β", "regime", "said CLWE | CLWE", "said CLWE | null", "advantage [95%]"],
                 &body
             )
         );
         write_file_atomically(&dir.join("advantage.md"), md.as_bytes())?;
     }
     Ok((summaries, advantages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newcombe_intervals_match_the_published_values() {
+        // Newcombe (1998), Table II, example (a): 56/70 − 48/80, method 10: 0.0524 to 0.3339.
+        let (lo, hi) = newcombe(56, 70, 48, 80, Z95);
+        assert!((lo - 0.0524).abs() < 5e-4 && (hi - 0.3339).abs() < 5e-4, "{lo} {hi}");
+        // 10/10 against 0/10: the lower bound is 0.61, not the normal approximation's 0.82.
+        let (lo, _) = newcombe(10, 10, 0, 10, Z95);
+        assert!((lo - 0.61).abs() < 0.01, "{lo}");
+        // 0/10 against 0/10: ±0.28.
+        let (lo, hi) = newcombe(0, 10, 0, 10, Z95);
+        assert!((hi - 0.278).abs() < 0.005 && (lo + 0.278).abs() < 0.005, "{lo} {hi}");
+        let (lo, hi) = wilson(0, 10, Z95);
+        assert!(lo == 0.0 && (hi - 0.2775).abs() < 5e-4);
+    }
 }

@@ -19,6 +19,41 @@ pub const MAX_ROWS: u64 = 1 << 40;
 /// Values generated per parallel chunk (32 MiB of f64).
 const CHUNK_VALUES: usize = 1 << 22;
 
+/// The number type of the written values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dtype {
+    /// float64 (`<f8`).
+    #[default]
+    F64,
+    /// float32 (`<f4`), rounded to nearest.
+    F32,
+}
+
+/// Which rows and columns of a sampler go to a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// First sample index.
+    pub start: u64,
+    /// Rows.
+    pub n: u64,
+    /// Whether the label column (when the distribution has one) is written.
+    pub labels: bool,
+    /// The number type.
+    pub dtype: Dtype,
+}
+
+impl Selection {
+    /// Rows `0..n`, every column, float64.
+    pub fn first(n: u64) -> Self {
+        Self { start: 0, n, labels: true, dtype: Dtype::F64 }
+    }
+
+    /// The columns written per row for `sampler`.
+    pub fn columns(&self, sampler: &Sampler) -> usize {
+        if self.labels { sampler.row_len() } else { sampler.problem().d }
+    }
+}
+
 /// The file format, from the output file's extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -76,13 +111,15 @@ pub struct SecretRecord<'a> {
     pub convention: &'static str,
 }
 
-/// Writes `n` rows of `sampler` to `path` (format from the extension), and the secret to
-/// `path.secret.json` when `with_secret`; both appear only if both were written completely.
-pub fn write_samples(sampler: &Sampler, n: u64, path: &Path, with_secret: bool) -> Result<(), Error> {
-    validate_rows(n)?;
+/// Writes the rows `sel` picks from `sampler` to `path` (format from the extension), and the
+/// secret to `path.secret.json` when `with_secret`; both appear only if both were written
+/// completely.
+pub fn write_samples(sampler: &Sampler, sel: Selection, path: &Path, with_secret: bool) -> Result<(), Error> {
+    validate_rows(sel.n)?;
+    let n = sel.n;
     let format = Format::from_path(path)?;
     let data = PendingFile::new(path).map_err(Error::io(path))?;
-    write_rows(sampler, n, format, &data).map_err(Error::io(path))?;
+    write_rows(sampler, sel, format, &data).map_err(Error::io(path))?;
     let secret_path = secret_path(path);
     let secret = if with_secret {
         let pending = PendingFile::new(&secret_path).map_err(Error::io(&secret_path))?;
@@ -152,49 +189,69 @@ fn secret_record(sampler: &Sampler, n: u64) -> SecretRecord<'_> {
     }
 }
 
-fn column_names(sampler: &Sampler) -> Vec<String> {
+fn column_names(sampler: &Sampler, sel: Selection) -> Vec<String> {
     let lattice = sampler.kind().lattice_convention();
     let prefix = if lattice { "y" } else { "x" };
     let mut names: Vec<String> = (0..sampler.problem().d).map(|i| format!("{prefix}{i}")).collect();
-    if sampler.kind().has_label() {
+    if sel.labels && sampler.kind().has_label() {
         names.push(if lattice { "z" } else { "label" }.into());
     }
     names
 }
 
-fn write_rows(sampler: &Sampler, n: u64, format: Format, out: &PendingFile) -> std::io::Result<()> {
-    let row_len = sampler.row_len();
+fn write_rows(sampler: &Sampler, sel: Selection, format: Format, out: &PendingFile) -> std::io::Result<()> {
+    let columns = sel.columns(sampler);
     let mut writer = out.writer()?;
-    match format {
-        Format::Npy => {
-            let shape = [n, row_len as u64];
+    match (format, sel.dtype) {
+        (Format::Npy, Dtype::F64) => {
+            let shape = [sel.n, columns as u64];
             let mut npy = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(&mut writer).begin_nd()?;
-            for_each_chunk(sampler, n, |chunk| npy.extend(chunk.iter().copied()))?;
+            for_each_chunk(sampler, sel, |chunk| npy.extend(chunk.iter().copied()))?;
             npy.finish()?;
         }
-        Format::Csv => {
+        (Format::Npy, Dtype::F32) => {
+            let shape = [sel.n, columns as u64];
+            let mut npy = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(&mut writer).begin_nd()?;
+            for_each_chunk(sampler, sel, |chunk| npy.extend(chunk.iter().map(|&v| v as f32)))?;
+            npy.finish()?;
+        }
+        (Format::Csv, dtype) => {
             let mut csv = csv::Writer::from_writer(&mut writer);
-            csv.write_record(column_names(sampler))?;
-            for_each_chunk(sampler, n, |chunk| chunk.chunks(row_len).try_for_each(|row| Ok(csv.serialize(row)?)))?;
+            csv.write_record(column_names(sampler, sel))?;
+            for_each_chunk(sampler, sel, |chunk| {
+                chunk.chunks(columns).try_for_each(|row| match dtype {
+                    Dtype::F64 => Ok(csv.serialize(row)?),
+                    Dtype::F32 => Ok(csv.serialize(row.iter().map(|&v| v as f32).collect::<Vec<f32>>())?),
+                })
+            })?;
             csv.flush()?;
         }
     }
     writer.flush()
 }
 
-/// Generates rows `0..n` in parallel, a chunk at a time, and hands each chunk to `sink`.
+/// Generates the rows of `sel` in parallel, a chunk at a time, and hands each chunk (the
+/// selected columns only) to `sink`.
 fn for_each_chunk(
     sampler: &Sampler,
-    n: u64,
+    sel: Selection,
     mut sink: impl FnMut(&[f64]) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let row_len = sampler.row_len();
+    let (row_len, columns) = (sampler.row_len(), sel.columns(sampler));
     let rows_per_chunk = (CHUNK_VALUES / row_len).max(1) as u64;
-    let mut buffer = vec![0.0f64; rows_per_chunk.min(n) as usize * row_len];
-    for first in (0..n).step_by(rows_per_chunk as usize) {
-        let chunk = &mut buffer[..rows_per_chunk.min(n - first) as usize * row_len];
-        chunk.par_chunks_mut(row_len).enumerate().for_each(|(i, row)| sampler.fill_row(first + i as u64, row));
-        sink(chunk)?;
+    let mut buffer = vec![0.0f64; rows_per_chunk.min(sel.n) as usize * row_len];
+    let mut kept = Vec::with_capacity(rows_per_chunk.min(sel.n) as usize * columns);
+    for first in (0..sel.n).step_by(rows_per_chunk as usize) {
+        let chunk = &mut buffer[..rows_per_chunk.min(sel.n - first) as usize * row_len];
+        let start = sel.start + first;
+        chunk.par_chunks_mut(row_len).enumerate().for_each(|(i, row)| sampler.fill_row(start + i as u64, row));
+        if columns == row_len {
+            sink(chunk)?;
+        } else {
+            kept.clear();
+            kept.extend(chunk.chunks(row_len).flat_map(|row| &row[..columns]));
+            sink(&kept)?;
+        }
     }
     Ok(())
 }

@@ -101,12 +101,17 @@ impl std::fmt::Display for DataKind {
     }
 }
 
-/// Which data a sampler draws: training or held-out test samples (disjoint streams).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Which data a sampler draws: training, validation or held-out test samples (disjoint
+/// streams). `run` trains on `train` (online step t with batch B on samples t·B..t·B+B; fixed
+/// data, ridge and the trivial mean on 0..train-size) and judges on `test` samples 0..n-test;
+/// `validation` is for model selection and never decides a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Split {
     /// Training samples.
     Train,
+    /// Validation samples.
+    Validation,
     /// Held-out test samples.
     Test,
 }
@@ -137,6 +142,7 @@ impl Sampler {
     pub fn new(kind: Distribution, problem: &Problem, instance: u32, split: Split, width: WidthRule) -> Self {
         let (input_role, scalar_role) = match split {
             Split::Train => (Role::TrainInputs, Role::TrainScalars),
+            Split::Validation => (Role::ValidationInputs, Role::ValidationScalars),
             Split::Test => (Role::TestInputs, Role::TestScalars),
         };
         Self {

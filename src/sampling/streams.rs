@@ -36,6 +36,10 @@ pub enum Role {
     TestScalars = 5,
     /// Student initialisation: sample index = neuron, blocks = its coordinates.
     StudentInit = 6,
+    /// Inputs of validation samples (model selection; never the verdict).
+    ValidationInputs = 7,
+    /// Per-sample scalars of validation samples.
+    ValidationScalars = 8,
 }
 
 /// Block numbers of the per-sample scalars (within a `*Scalars` role).

@@ -10,7 +10,7 @@ use super::gemm::{Operand, sgemm};
 use super::generate::fill_normals;
 use super::teacher::label_rows;
 use crate::backends::{
-    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
+    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer, View,
 };
 use crate::error::Error;
 use crate::multiversion;
@@ -335,7 +335,7 @@ impl Trainer for CpuTrainer {
         self.steps
     }
 
-    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, Error> {
+    fn evaluate(&mut self, n_test: u64, trivial: f32, view: View) -> Result<Evaluation, Error> {
         let t = &self.config.teacher;
         let inputs = Stream::new(t.seed, t.instance, Role::TestInputs);
         let scalars = Stream::new(t.seed, t.instance, Role::TestScalars);
@@ -350,7 +350,11 @@ impl Trainer for CpuTrainer {
             batch.draw(&self.config, &inputs, &scalars, first);
             let p = &mut self.g[..rows];
             forward(&self.student, &batch.x, &mut self.z, p);
-            sums.add(&eval_sums(p, &batch.targets, trivial));
+            let reference = match view {
+                View::Learning => &batch.targets,
+                View::Observed => &batch.labels,
+            };
+            sums.add(&eval_sums(p, reference, trivial));
         }
         Ok(sums.finish())
     }

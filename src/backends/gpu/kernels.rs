@@ -137,6 +137,8 @@ pub const FIRST_CHUNK: u32 = 1;
 pub const LAST_CHUNK: u32 = 2;
 /// `Dims::flags`: take the sample base from `Dims::base`, not the step state.
 pub const BASE_FROM_DIMS: u32 = 4;
+/// `Dims::flags`: evaluation scores against the observed labels, not the noise-free targets.
+pub const EVAL_LABELS: u32 = 8;
 /// Output tile edge of the two products (`TILE` in gemm_tile.wgsl).
 pub const TILE: u32 = 64;
 /// Invocations per workgroup of the row-wise kernels.

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use super::GpuContext;
 use super::kernels::{
-    BASE_FROM_DIMS, Dims, Dispatch, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE, Workspace, record, row_grid,
+    BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE, Workspace,
+    record, row_grid,
 };
 use crate::backends::{
-    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
+    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer, View,
 };
 use crate::error::Error;
 use crate::math::philox::key_from_seed;
@@ -121,13 +122,13 @@ fn chunk_dims(base: &Dims, chunks: &[Chunk], chunk: &Chunk) -> Dims {
 }
 
 /// Dims of evaluation rows `first .. first + rows` of the test stream.
-fn eval_dims(base: &Dims, c: &TrainConfig, rows_cap: u32, first: u64, rows: u32, trivial: f32) -> Dims {
+fn eval_dims(base: &Dims, c: &TrainConfig, rows_cap: u32, first: u64, rows: u32, trivial: f32, view: View) -> Dims {
     let t = &c.teacher;
     Dims {
         rows,
         fixed_data: 0,
         x_rows: rows_cap,
-        flags: BASE_FROM_DIMS,
+        flags: BASE_FROM_DIMS | if view == View::Observed { EVAL_LABELS } else { 0 },
         base: [first as u32, (first >> 32) as u32],
         input_tag: Stream::new(t.seed, t.instance, Role::TestInputs).tag(),
         scalar_tag: Stream::new(t.seed, t.instance, Role::TestScalars).tag(),
@@ -238,7 +239,7 @@ impl<'a> GpuTrainer<'a> {
         let train_groups = chunks.iter().map(|c| work.bind_group(ctx, &chunk_dims(&base, &chunks, c), &[])).collect();
         let eval_group = work.bind_group(
             ctx,
-            &eval_dims(&base, config, rows_cap, 0, 0, 0.0),
+            &eval_dims(&base, config, rows_cap, 0, 0, 0.0, View::Learning),
             &[(Slot::TargetsLabels, &eval_labels)],
         );
         let mut trainer = Self {
@@ -419,7 +420,7 @@ impl Trainer for GpuTrainer<'_> {
         self.steps
     }
 
-    fn evaluate(&mut self, n_test: u64, trivial: f32) -> Result<Evaluation, Error> {
+    fn evaluate(&mut self, n_test: u64, trivial: f32, view: View) -> Result<Evaluation, Error> {
         let ctx = self.ctx;
         let max = ctx.device.limits().max_compute_workgroups_per_dimension;
         let group = &self.eval_group.0;
@@ -432,7 +433,7 @@ impl Trainer for GpuTrainer<'_> {
             ctx.queue.write_buffer(
                 &self.eval_group.1,
                 0,
-                bytemuck::bytes_of(&eval_dims(&self.base, &self.config, self.rows_cap, first, rows, trivial)),
+                bytemuck::bytes_of(&eval_dims(&self.base, &self.config, self.rows_cap, first, rows, trivial, view)),
             );
             let (grid_rows, n_groups) =
                 (row_grid(u64::from(rows), max), u64::from(rows).div_ceil(u64::from(ROW_GROUP)));
