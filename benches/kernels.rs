@@ -17,7 +17,7 @@ use std::time::Duration;
 use clwe_bench::backends::cpu::CpuEngine;
 use clwe_bench::backends::cpu::gemm::{Operand, Product, sgemm_with};
 use clwe_bench::backends::gpu::GpuEngine;
-use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig};
+use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig, View};
 use clwe_bench::experiments::bench_step::bench_config;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
@@ -125,7 +125,7 @@ fn evaluate(c: &mut Criterion, engine: &dyn Engine, config: &TrainConfig, init: 
         bench.iter_custom(|iters| {
             let start = std::time::Instant::now();
             for _ in 0..iters {
-                std::hint::black_box(trainer.evaluate(n, 0.25).expect("evaluation runs"));
+                std::hint::black_box(trainer.evaluate(n, 0.25, View::Learning).expect("evaluation runs"));
             }
             start.elapsed()
         })

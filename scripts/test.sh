@@ -20,6 +20,19 @@ for f in target/report-smoke/timings-cpu.md target/report-smoke/timings-wgpu.md;
   grep -q "calibration" "$f" || { echo "smoke report $f lacks the calibration rows" >&2; exit 1; }
 done
 
+# The bring-your-own-learner example (examples/), with a Python that has numpy.
+python=""
+for candidate in python3 /usr/bin/python3; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import numpy' 2>/dev/null; then python=$candidate; break; fi
+done
+if [ -n "$python" ]; then
+  "$python" examples/bring_your_own_learner.py target/release/clwe-bench 2>&1 | tee -a "$log" | tail -n 3
+  grep -q "learning view (against f): learned" "$log" || { echo "the example's learner was not judged learned" >&2; exit 1; }
+  echo "test result: ok. 1 passed; 0 failed (examples/bring_your_own_learner.py)" | tee -a "$log"
+else
+  echo "no Python with numpy: examples/bring_your_own_learner.py skipped" >&2
+fi
+
 passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 echo "tests: $passed passed, $failed failed"

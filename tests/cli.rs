@@ -189,6 +189,34 @@ fn every_learner_honours_the_wall_clock_budget() {
 }
 
 #[test]
+fn noise_and_frequency_take_the_forms_grids_take() {
+    let o = clwe_bench(&[
+        "run",
+        "--learner",
+        "trivial",
+        "--d",
+        "4",
+        "--sigma",
+        "2^-30",
+        "--beta",
+        "1/d",
+        "--gamma",
+        "0.5*sqrt(d)",
+        "--n-test",
+        "100",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(record["sigma"].as_f64(), Some(2f64.powi(-30)));
+    assert_eq!(record["beta"].as_f64(), Some(0.25));
+    assert_eq!(record["gamma"].as_f64(), Some(1.0));
+    let o = clwe_bench(&["run", "--learner", "trivial", "--d", "4", "--sigma", "2^x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--sigma = 2^x"), "{}", stderr(&o));
+}
+
+#[test]
 fn human_output_uses_the_names_of_the_json_and_the_readme() {
     let o = clwe_bench(&["run", "--learner", "trivial", "--d", "2", "--n-test", "200", "--data", "null"]);
     assert!(o.status.success(), "{}", stderr(&o));

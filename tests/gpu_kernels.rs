@@ -12,7 +12,7 @@ use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
 use clwe_bench::backends::cpu::teacher::label_rows;
 use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record, row_grid};
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
-use clwe_bench::backends::{DataSource, Optimizer, StudentParams, Teacher, TrainConfig, Trainer};
+use clwe_bench::backends::{DataSource, Optimizer, StudentParams, Teacher, TrainConfig, Trainer, View};
 use clwe_bench::math::philox::{Counter, Key, philox4x32_10};
 use clwe_bench::params::NoiseModel;
 use clwe_bench::sampling::secret_direction;
@@ -279,9 +279,17 @@ fn fifty_steps_agree_with_the_cpu_backend() {
         assert!((lg - lc).abs() <= tol as f32 * lc.abs().max(1e-3), "{what}: loss {lg} vs {lc}");
         assert_ne!(sc, init, "{what}: training changed nothing");
         assert_students_agree(&sg, &sc, tol, &what);
-        let (eg, ec) = (gpu.evaluate(700, 0.25).unwrap(), cpu.evaluate(700, 0.25).unwrap());
-        assert_eq!(eg.n, 700);
-        assert!((eg.mse_student - ec.mse_student).abs() <= 1e-3 * ec.mse_student, "{what}: eval {eg:?} vs {ec:?}");
-        assert!((eg.mse_trivial - ec.mse_trivial).abs() <= 1e-4 * ec.mse_trivial, "{what}: eval {eg:?} vs {ec:?}");
+        for view in [View::Learning, View::Observed] {
+            let (eg, ec) = (gpu.evaluate(700, 0.25, view).unwrap(), cpu.evaluate(700, 0.25, view).unwrap());
+            assert_eq!(eg.n, 700);
+            let what = format!("{what}, {view:?} view: eval {eg:?} vs {ec:?}");
+            assert!((eg.mse_student - ec.mse_student).abs() <= 1e-3 * ec.mse_student, "{what}");
+            assert!((eg.mse_trivial - ec.mse_trivial).abs() <= 1e-4 * ec.mse_trivial, "{what}");
+            assert!((eg.var_target - ec.var_target).abs() <= 1e-3 * ec.var_target, "{what}");
+        }
+        // The labels carry the noise σ² on top of the target's variance: the views differ.
+        let (f, l) =
+            (cpu.evaluate(700, 0.25, View::Learning).unwrap(), cpu.evaluate(700, 0.25, View::Observed).unwrap());
+        assert!(l.var_target > f.var_target, "{what}: Var ℓ {} vs Var f {}", l.var_target, f.var_target);
     }
 }

@@ -35,6 +35,14 @@ fn sweep(grid: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     clwe_bench(&args).output().unwrap()
 }
 
+/// The [`TRIVIAL`] grid swept to completion into `tmp/<name>`: (grid path, results directory).
+fn finished_sweep(tmp: &Path, name: &str) -> (String, std::path::PathBuf) {
+    let grid = write_grid(tmp, "g.toml", TRIVIAL);
+    let out = tmp.join(name);
+    assert!(sweep(&grid, &out, &[]).status.success());
+    (grid, out)
+}
+
 fn spawn_sweep(grid: &str, out: &Path, extra: &[&str]) -> Child {
     let mut args = vec!["sweep", grid, "--out", out.to_str().unwrap(), "--backend", "cpu"];
     args.extend_from_slice(extra);
@@ -107,9 +115,7 @@ fn two_shards_in_one_directory_killed_twice_resume_and_merge_to_every_point_once
 #[test]
 fn a_bad_middle_line_is_kept_aside_and_only_missing_points_run_again() {
     let tmp = tempfile::tempdir().unwrap();
-    let grid = write_grid(tmp.path(), "g.toml", TRIVIAL);
-    let out = tmp.path().join("out");
-    assert!(sweep(&grid, &out, &[]).status.success());
+    let (grid, out) = finished_sweep(tmp.path(), "out");
     let path = out.join("runs.jsonl");
     let mut rows = lines(&path);
     assert_eq!(rows.len(), 12);
@@ -131,9 +137,7 @@ fn a_bad_middle_line_is_kept_aside_and_only_missing_points_run_again() {
 #[test]
 fn a_last_row_without_its_newline_is_kept_whole() {
     let tmp = tempfile::tempdir().unwrap();
-    let grid = write_grid(tmp.path(), "g.toml", TRIVIAL);
-    let out = tmp.path().join("out");
-    assert!(sweep(&grid, &out, &[]).status.success());
+    let (grid, out) = finished_sweep(tmp.path(), "out");
     let path = out.join("runs.jsonl");
     let rows = lines(&path);
     std::fs::write(&path, rows[..6].join("\n")).unwrap(); // six rows, the last without "\n"
@@ -147,9 +151,7 @@ fn a_last_row_without_its_newline_is_kept_whole() {
 #[test]
 fn merge_only_reads_its_inputs_and_refuses_another_grid() {
     let tmp = tempfile::tempdir().unwrap();
-    let grid = write_grid(tmp.path(), "g.toml", TRIVIAL);
-    let c = tmp.path().join("c");
-    assert!(sweep(&grid, &c, &[]).status.success());
+    let (_, c) = finished_sweep(tmp.path(), "c");
     let path = c.join("runs.jsonl");
     let mut rows = lines(&path);
     rows.insert(3, "garbage".into());
@@ -226,9 +228,7 @@ fn a_changed_grid_is_refused_and_restart_clears_the_old_one() {
 #[test]
 fn shards_resume_from_every_results_file_and_status_counts_per_shard() {
     let tmp = tempfile::tempdir().unwrap();
-    let grid = write_grid(tmp.path(), "g.toml", TRIVIAL);
-    let out = tmp.path().join("out");
-    assert!(sweep(&grid, &out, &[]).status.success()); // all 12 in runs.jsonl
+    let (grid, out) = finished_sweep(tmp.path(), "out"); // all 12 in runs.jsonl
     let o = sweep(&grid, &out, &["--shard", "1/3", "--resume"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("done: 0 runs now"), "points finished in runs.jsonl are not redone: {}", stderr(&o));

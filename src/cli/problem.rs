@@ -35,17 +35,31 @@ pub struct ProblemArgs {
     pub seed: u64,
 }
 
+/// γ, β and σ as the flags give them; `None` where the default applies (runs record it so).
+pub struct Given {
+    /// γ, lattice convention.
+    pub gamma: Option<f64>,
+    /// β, lattice convention.
+    pub beta: Option<f64>,
+    /// σ, standard convention.
+    pub sigma: Option<f64>,
+}
+
 impl ProblemArgs {
     /// The validated problem.
     pub fn problem(&self) -> Result<Problem, ParamError> {
-        let (gamma, beta, sigma) = self.values()?;
-        Problem::new(self.d, gamma, beta, sigma, self.noise, self.seed)
+        let g = self.given()?;
+        Problem::new(self.d, g.gamma, g.beta, g.sigma, self.noise, self.seed)
     }
 
-    /// γ, β and σ as given (forms evaluated at d); `None` where the default applies.
-    pub fn values(&self) -> Result<(Option<f64>, Option<f64>, Option<f64>), ParamError> {
+    /// γ, β and σ as given (forms evaluated at d).
+    pub fn given(&self) -> Result<Given, ParamError> {
         let value = |level: &Option<Level>, flag: &str| level.as_ref().map(|l| l.at(self.d, flag)).transpose();
-        Ok((value(&self.gamma, "--gamma")?, value(&self.beta, "--beta")?, value(&self.sigma, "--sigma")?))
+        Ok(Given {
+            gamma: value(&self.gamma, "--gamma")?,
+            beta: value(&self.beta, "--beta")?,
+            sigma: value(&self.sigma, "--sigma")?,
+        })
     }
 }
 

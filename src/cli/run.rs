@@ -56,14 +56,13 @@ pub struct RunArgs {
 
 impl RunArgs {
     fn spec(&self) -> Result<RunSpec, ParamError> {
-        let (gamma, beta, sigma) = self.problem.values()?;
-        let p = &self.problem;
+        let (p, given) = (&self.problem, self.problem.given()?);
         Ok(RunSpec {
             learner: self.learner,
             d: p.d,
-            gamma,
-            beta,
-            sigma,
+            gamma: given.gamma,
+            beta: given.beta,
+            sigma: given.sigma,
             noise: p.noise,
             seed: p.seed,
             instance: self.instance.instance,

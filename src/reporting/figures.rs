@@ -122,7 +122,7 @@ pub fn advantage_plot(dir: &Path, advantages: &[Advantage]) -> DrawResult {
             .draw()?;
         chart.draw_series(LineSeries::new([(-0.5, 0.0), (dims.len() as f64 - 0.5, 0.0)], BLACK.mix(0.4)))?;
         for (i, learner) in learners.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+            let color = learner_color(i);
             let offset = -0.35 + slot * (i as f64 + 0.5);
             let points: Vec<(f64, &Advantage)> = advantages
                 .iter()
@@ -132,27 +132,53 @@ pub fn advantage_plot(dir: &Path, advantages: &[Advantage]) -> DrawResult {
             chart.draw_series(points.iter().map(|(x, a)| {
                 ErrorBar::new_vertical(*x, a.ci95_low, a.advantage, a.ci95_high, color.stroke_width(2), 6)
             }))?;
-            chart.draw_series(points.iter().map(|(x, a)| marker(i, (*x, a.advantage), color)))?;
+            for (x, a) in &points {
+                draw_marker(chart.plotting_area(), i, (*x, a.advantage), color)?;
+            }
         }
     }
     // The legend: one entry per learner, in a row under the panels.
     let width = legend.dim_in_pixel().0 as i32;
     let step = (width - 40) / learners.len().max(1) as i32;
     for (i, learner) in learners.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
+        let color = learner_color(i);
         let x = 30 + step * i as i32;
-        legend.draw(&marker(i, (x, 30), color))?;
+        draw_marker(&legend, i, (x, 30), color)?;
         legend.draw(&Text::new(learner.to_string(), (x + 12, 23), ("sans-serif", 14)))?;
     }
     root.present()?;
     Ok(())
 }
 
-/// Marker shapes, cycled per learner (data coordinates in the panels, pixels in the legend).
-fn marker<DB: DrawingBackend, C: Clone + 'static>(i: usize, at: C, color: RGBAColor) -> DynElement<'static, DB, C> {
-    match i % 3 {
-        0 => Circle::new(at, 5, color.filled()).into_dyn(),
-        1 => TriangleMarker::new(at, 6, color.filled()).into_dyn(),
-        _ => Cross::new(at, 5, color.stroke_width(2)).into_dyn(),
+/// Distinct, print-safe colours (Tableau 10), one per learner.
+const LEARNER_COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+/// The colour of learner `i`.
+fn learner_color(i: usize) -> RGBAColor {
+    LEARNER_COLORS[i % LEARNER_COLORS.len()].to_rgba()
+}
+
+/// Draws learner `i`'s marker (shapes cycle: circle, triangle, cross, square) at `at` on `area`
+/// (data coordinates in the panels, pixels in the legend).
+fn draw_marker<CT>(area: &DrawingArea<SVGBackend<'_>, CT>, i: usize, at: CT::From, color: RGBAColor) -> DrawResult
+where
+    CT: plotters::coord::CoordTranslate,
+    CT::From: Clone,
+{
+    match i % 4 {
+        0 => area.draw(&Circle::new(at, 5, color.filled()))?,
+        1 => area.draw(&TriangleMarker::new(at, 6, color.filled()))?,
+        2 => area.draw(&Cross::new(at, 5, color.stroke_width(2)))?,
+        _ => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-4, -4), (4, 4)], color.filled())))?,
     }
+    Ok(())
 }

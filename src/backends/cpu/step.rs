@@ -472,7 +472,7 @@ mod tests {
         let after = trainer.student().unwrap();
         let moved = after.v.iter().zip(&exact.v).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(moved < 1e-4, "the exact network drifted by {moved}");
-        let eval = trainer.evaluate(5_000, 0.25).unwrap();
+        let eval = trainer.evaluate(5_000, 0.25, View::Learning).unwrap();
         assert!(eval.mse_student < 1e-9 && eval.mse_trivial > 0.01, "{eval:?}");
     }
 
