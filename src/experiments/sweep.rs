@@ -440,8 +440,9 @@ fn finished(rows: Vec<Row>) -> Vec<RunRecord> {
 
 /// Rewrites the tables and figures of `dir` from every results file in it.
 pub fn publish_dir(dir: &Path) -> Result<()> {
-    let name = recorded_grid::<Grid>(dir)?.map_or_else(|| "sweep".into(), |g| g.name);
-    publish(dir, &name, &finished(DirRows::<Row>::read(dir)?.unique_rows()))
+    let grid = recorded_grid::<Grid>(dir)?
+        .ok_or_else(|| Error::GridMismatch { dir: dir.to_path_buf(), differences: "its grid.toml is gone".into() })?;
+    publish(dir, &grid, &finished(DirRows::<Row>::read(dir)?.unique_rows()))
 }
 
 /// Joins the results of `inputs` (each point once) into `out/runs.jsonl` and writes the tables
@@ -487,13 +488,15 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<usize> {
     let store = Store::open::<Grid, Row>(out, &grid, ResultsFile::Main, Mode::Fresh)?;
     store.write_all(&rows)?;
     let n = rows.len();
-    publish(out, &grid.name, &finished(rows.into_iter().map(|k| k.row).collect()))?;
+    publish(out, &grid, &finished(rows.into_iter().map(|k| k.row).collect()))?;
     Ok(n)
 }
 
-/// Tables and figures of `rows`, written to `dir`.
-fn publish(dir: &Path, title: &str, rows: &[RunRecord]) -> Result<()> {
-    let (summaries, advantages) = crate::reporting::summary::write_tables(dir, title, rows).map_err(Error::io(dir))?;
+/// Tables and figures of `rows` of `grid`, written to `dir`.
+fn publish(dir: &Path, grid: &Grid, rows: &[RunRecord]) -> Result<()> {
+    let names = crate::reporting::summary::LevelNames { sigma: &grid.sigma, beta: &grid.beta };
+    let (summaries, advantages) =
+        crate::reporting::summary::write_tables(dir, &grid.name, rows, names).map_err(Error::io(dir))?;
     let figure_error = |e: Box<dyn std::error::Error>| Error::io(dir)(std::io::Error::other(e.to_string()));
     crate::reporting::figures::success_heatmaps(dir, &summaries).map_err(figure_error)?;
     crate::reporting::figures::advantage_plot(dir, &advantages).map_err(figure_error)?;

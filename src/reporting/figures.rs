@@ -9,61 +9,68 @@ use super::summary::{Advantage, PointSummary};
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-/// One heatmap per (learner, data, noise model) of the success rate over d × σ.
+/// One heatmap per (learner, data, noise model) of the success rate: a column per d, a row per
+/// σ (per (σ, β) pair where β varies). Cells live on a continuous [0, columns] × [0, rows] grid,
+/// so a single row or column is as tall or wide as any other, and the canvas never shrinks below
+/// its title.
 pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary]) -> DrawResult {
-    let mut panels: Vec<(String, String, String)> =
-        summaries.iter().map(|s| (s.learner.clone(), s.data.clone(), s.noise.clone())).collect();
-    panels.dedup();
-    panels.sort();
+    let mut panels: Vec<(&str, &str, &str)> =
+        summaries.iter().map(|s| (s.learner.as_str(), s.data.as_str(), s.noise.as_str())).collect();
+    panels.sort_unstable();
     panels.dedup();
     for (learner, data, noise) in panels {
-        let cells: Vec<&PointSummary> =
-            summaries.iter().filter(|s| s.learner == learner && s.data == data && s.noise == noise).collect();
+        let cells: Vec<&PointSummary> = summaries
+            .iter()
+            .filter(|s| (s.learner.as_str(), s.data.as_str(), s.noise.as_str()) == (learner, data, noise))
+            .collect();
         let mut ds: Vec<usize> = cells.iter().map(|s| s.d).collect();
         ds.sort_unstable();
         ds.dedup();
-        let mut sigmas: Vec<(super::summary::OrderedF64, String)> =
-            cells.iter().map(|s| (s.sigma_order, s.sigma.clone())).collect();
-        sigmas.sort();
-        sigmas.dedup_by(|a, b| a.1 == b.1);
-        let name = format!("success-{learner}-{data}-{noise}.svg");
-        let path = dir.join(name);
-        let root =
-            SVGBackend::new(&path, (120 + 90 * ds.len() as u32, 90 + 40 * sigmas.len() as u32)).into_drawing_area();
+        let mut betas: Vec<&str> = cells.iter().map(|s| s.beta.as_str()).collect();
+        betas.sort_unstable();
+        betas.dedup();
+        let row_name = |s: &PointSummary| {
+            if betas.len() > 1 { format!("σ={}, β={}", s.sigma, s.beta) } else { s.sigma.clone() }
+        };
+        let mut rows: Vec<(super::summary::OrderedF64, String)> =
+            cells.iter().map(|s| (s.sigma_order, row_name(s))).collect();
+        rows.sort(); // by σ, then name; a form such as 1/d has a value per d, so keep each name once
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|r| seen.insert(r.1.clone()));
+        let path = dir.join(format!("success-{learner}-{data}-{noise}.svg"));
+        let label_width = if betas.len() > 1 { 150 } else { 70 };
+        let size = ((label_width + 60 + 90 * ds.len() as u32).max(420), (100 + 40 * rows.len() as u32).max(180));
+        let root = SVGBackend::new(&path, size).into_drawing_area();
         root.fill(&WHITE)?;
-        let (nx, ny) = (ds.len() as i32, sigmas.len() as i32);
+        let (nx, ny) = (ds.len() as f64, rows.len() as f64);
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{learner}: learned fraction ({data}, {noise} noise)"), ("sans-serif", 16))
+            .caption(format!("{learner}: learned fraction ({data}, {noise} noise)"), ("sans-serif", 15))
             .margin(10)
             .x_label_area_size(35)
-            .y_label_area_size(70)
-            .build_cartesian_2d((0..nx - 1).into_segmented(), (0..ny - 1).into_segmented())?;
-        let label_of = |v: &SegmentValue<i32>, names: &dyn Fn(usize) -> Option<String>| match v {
-            SegmentValue::CenterOf(i) => names(*i as usize).unwrap_or_default(),
-            _ => String::new(),
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0f64..nx, 0f64..ny)?;
+        let centre_name = |v: f64, names: &dyn Fn(usize) -> Option<String>| {
+            let i = (v - 0.5).round();
+            if (v - 0.5 - i).abs() < 1e-9 && i >= 0.0 { names(i as usize).unwrap_or_default() } else { String::new() }
         };
         chart
             .configure_mesh()
             .disable_mesh()
             .x_desc("d")
-            .y_desc("σ")
-            .x_labels(ds.len() + 1)
-            .y_labels(sigmas.len() + 1)
-            .x_label_formatter(&|v| label_of(v, &|i| ds.get(i).map(|d| d.to_string())))
-            .y_label_formatter(&|v| label_of(v, &|i| sigmas.get(i).map(|s| s.1.clone())))
+            .y_desc(if betas.len() > 1 { "σ, β" } else { "σ" })
+            .x_labels(2 * ds.len() + 1)
+            .y_labels(2 * rows.len() + 1)
+            .x_label_formatter(&|v| centre_name(*v, &|i| ds.get(i).map(|d| d.to_string())))
+            .y_label_formatter(&|v| centre_name(*v, &|i| rows.get(i).map(|r| r.1.clone())))
             .draw()?;
         for s in &cells {
-            let x = ds.iter().position(|d| *d == s.d).expect("listed") as i32;
-            let y = sigmas.iter().position(|v| v.1 == s.sigma).expect("listed") as i32;
+            let x = ds.iter().position(|d| *d == s.d).expect("listed") as f64;
+            let y = rows.iter().position(|r| r.1 == row_name(s)).expect("listed") as f64;
             let shade = RGBColor((255.0 * (1.0 - s.success_rate)) as u8, (120.0 + 100.0 * s.success_rate) as u8, 90);
-            let corners = [
-                (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-            ];
-            chart.draw_series([Rectangle::new(corners, shade.filled())])?;
+            chart.draw_series([Rectangle::new([(x, y), (x + 1.0, y + 1.0)], shade.filled())])?;
             chart.draw_series([Text::new(
                 format!("{}/{}", s.learned, s.runs),
-                (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                (x + 0.5, y + 0.5),
                 ("sans-serif", 13).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Center,
                     plotters::style::text_anchor::VPos::Center,
@@ -181,4 +188,60 @@ where
         _ => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-4, -4), (4, 4)], color.filled())))?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reporting::summary::OrderedF64;
+
+    fn cell(d: usize, beta: &str, learned: usize) -> PointSummary {
+        PointSummary {
+            learner: "adam".into(),
+            data: "planted".into(),
+            noise: "gaussian".into(),
+            d,
+            sigma: "1/d".into(),
+            beta: beta.into(),
+            sigma_order: OrderedF64(-(d as f64).log2()),
+            runs: 4,
+            learned,
+            diverged_or_timed_out: 0,
+            success_rate: learned as f64 / 4.0,
+            mean_delta: 0.0,
+            mean_r: 0.0,
+            mean_cosine: None,
+            mean_wall_s: 0.1,
+            says_clwe: 0.0,
+            said_clwe: 0,
+            regime: "valid".into(),
+        }
+    }
+
+    /// The (width, height) of every filled rectangle in an SVG file.
+    fn rects(svg: &str) -> Vec<(f64, f64)> {
+        let attr = |tag: &str, name: &str| {
+            let at = tag.find(&format!(" {name}=\"")).map(|i| i + name.len() + 3)?;
+            tag[at..].split('"').next()?.parse::<f64>().ok()
+        };
+        svg.split("<rect").skip(1).filter_map(|t| Some((attr(t, "width")?, attr(t, "height")?))).collect()
+    }
+
+    #[test]
+    fn a_single_row_or_column_draws_full_cells_one_row_per_sigma_beta_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        // One σ (a form whose value differs per d), two β: two rows, not one per d and β value.
+        let cells: Vec<PointSummary> =
+            [2, 4, 8].iter().flat_map(|&d| [cell(d, "2^-24/d", 1), cell(d, "1/d", 0)]).collect();
+        success_heatmaps(dir.path(), &cells).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("success-adam-planted-gaussian.svg")).unwrap();
+        let full: Vec<(f64, f64)> = rects(&svg).into_iter().filter(|(w, h)| *w > 20.0 && *h > 20.0).collect();
+        assert!(full.len() >= 6, "six cells of real size: {:?}", rects(&svg));
+        assert_eq!(svg.matches("σ=1/d, β=2^-24/d").count(), 1, "one row per (σ, β) pair");
+        // A single cell (one d, one σ) is drawn too.
+        let one = tempfile::tempdir().unwrap();
+        success_heatmaps(one.path(), &[cell(2, "1/d", 4)]).unwrap();
+        let svg = std::fs::read_to_string(one.path().join("success-adam-planted-gaussian.svg")).unwrap();
+        assert!(rects(&svg).iter().any(|(w, h)| *w > 100.0 && *h > 50.0), "{:?}", rects(&svg));
+    }
 }

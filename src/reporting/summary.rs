@@ -10,8 +10,28 @@ use serde::Serialize;
 use super::atomic::write_file_atomically;
 use super::table::markdown_table;
 use crate::experiments::runs::RunRecord;
+use crate::experiments::sweep::Level;
 use crate::learners::Verdict;
 use crate::params::SQRT_TAU;
+
+/// How σ and β are named in tables and figures: as the grid wrote them (`2^-24/d` at every d),
+/// else from the value ([`level_label`]).
+#[derive(Clone, Copy, Default)]
+pub struct LevelNames<'a> {
+    /// The grid's σ levels.
+    pub sigma: &'a [Level],
+    /// The grid's β levels.
+    pub beta: &'a [Level],
+}
+
+impl LevelNames<'_> {
+    fn name(levels: &[Level], value: f64, d: usize) -> String {
+        levels
+            .iter()
+            .find(|l| l.at(d, "").is_ok_and(|v| v == value))
+            .map_or_else(|| level_label(value, d), Level::label)
+    }
+}
 
 /// A noise level as a short label: `0`, `1/d`, `2^k`, or the number.
 pub fn level_label(value: f64, d: usize) -> String {
@@ -61,15 +81,15 @@ impl Ord for OrderedF64 {
 }
 
 /// The key of a row.
-pub fn point_key(row: &RunRecord) -> PointKey {
+pub fn point_key(row: &RunRecord, names: LevelNames<'_>) -> PointKey {
     PointKey {
         learner: row.spec.learner.name().into(),
         data: row.spec.data.name().into(),
         noise: row.spec.noise.name().into(),
         d: row.spec.d,
         sigma_order: OrderedF64(row.sigma.log2()),
-        sigma: level_label(row.sigma, row.spec.d),
-        beta: level_label(row.beta, row.spec.d),
+        sigma: LevelNames::name(names.sigma, row.sigma, row.spec.d),
+        beta: LevelNames::name(names.beta, row.beta, row.spec.d),
     }
 }
 
@@ -159,10 +179,10 @@ pub fn newcombe(k1: usize, n1: usize, k2: usize, n2: usize, z: f64) -> (f64, f64
 pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// Summaries of every grid point, in key order.
-pub fn summarize(rows: &[RunRecord]) -> Vec<PointSummary> {
+pub fn summarize(rows: &[RunRecord], names: LevelNames<'_>) -> Vec<PointSummary> {
     let mut groups: BTreeMap<PointKey, Vec<&RunRecord>> = BTreeMap::new();
     for row in rows {
-        groups.entry(point_key(row)).or_default().push(row);
+        groups.entry(point_key(row, names)).or_default().push(row);
     }
     groups
         .into_iter()
@@ -287,8 +307,9 @@ pub fn write_tables(
     dir: &Path,
     title: &str,
     rows: &[RunRecord],
+    names: LevelNames<'_>,
 ) -> std::io::Result<(Vec<PointSummary>, Vec<Advantage>)> {
-    let summaries = summarize(rows);
+    let summaries = summarize(rows, names);
     let advantages = advantages(&summaries);
     write_csv(&dir.join("summary.csv"), &summaries)?;
     let body: Vec<Vec<String>> = summaries
@@ -371,6 +392,16 @@ pub fn write_tables(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_are_named_as_the_grid_wrote_them() {
+        let levels = [Level::Text("2^-24/d".into()), Level::Text("1/d".into()), Level::Number(0.25)];
+        for d in [2, 8] {
+            assert_eq!(LevelNames::name(&levels, 2f64.powi(-24) / d as f64, d), "2^-24/d");
+        }
+        assert_eq!(LevelNames::name(&levels, 0.25, 4), "1/d", "the first level with that value");
+        assert_eq!(LevelNames::name(&[], 2f64.powi(-25), 2), "2^-25", "no grid: named from the value");
+    }
 
     #[test]
     fn newcombe_intervals_match_the_published_values() {
