@@ -9,11 +9,15 @@ use indicatif::HumanBytes;
 
 use crate::params::ParamError;
 
-/// Memory available to a new allocation, where the platform says.
+/// Memory available to a new allocation, where the platform says; read once per process (a
+/// grid validates every point against it before any work).
 pub fn available_memory() -> Option<u64> {
-    let mut system = sysinfo::System::new().ok()?;
-    system.refresh_memory();
-    Some(system.available_memory()).filter(|&m| m > 0)
+    static AVAILABLE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let mut system = sysinfo::System::new().ok()?;
+        system.refresh_memory();
+        Some(system.available_memory()).filter(|&m| m > 0)
+    })
 }
 
 /// Free space for unprivileged users on the file system holding `path` (or its nearest existing
