@@ -10,10 +10,9 @@ use clwe_bench::error::Result;
 use clwe_bench::experiments::judge::{Predictions, judge_predictions};
 use clwe_bench::experiments::runs::RUN_DELTA;
 use clwe_bench::learners::{Budget, Instance};
-use clwe_bench::params::ensure;
 use clwe_bench::sampling::Split;
-use clwe_bench::sampling::export::MAX_ROWS;
-use clwe_bench::sampling::streams::MAX_INSTANCE;
+use clwe_bench::sampling::export::check_start;
+use clwe_bench::sampling::streams::check_instance;
 
 /// Flags of `judge`.
 #[derive(Args)]
@@ -45,16 +44,14 @@ pub struct JudgeArgs {
 pub fn judge(args: JudgeArgs) -> Result<()> {
     let problem = args.problem.problem()?;
     let i = args.instance.instance;
-    ensure(i <= MAX_INSTANCE, "--instance", i, &format!("an integer in 0..={MAX_INSTANCE}"))?;
-    ensure(args.start <= MAX_ROWS, "--start", args.start, &format!("an integer in 0..={MAX_ROWS}"))?;
-    let n_test = args.cap.n_test;
-    ensure((1..=MAX_ROWS).contains(&n_test), "--n-test", n_test, &format!("an integer in 1..={MAX_ROWS}"))?;
-    let train = args.cap.train_size;
-    ensure((1..=MAX_ROWS).contains(&train), "--train-size", train, &format!("an integer in 1..={MAX_ROWS}"))?;
-    let rule = args.cap.width_rule(RUN_DELTA)?;
+    check_instance(i)?;
+    check_start(args.start)?;
+    let c = &args.cap;
+    let budget = Budget { steps: c.budget_steps, seconds: None, train_samples: c.train_size, n_test: c.n_test };
+    budget.validate()?;
+    let rule = c.width_rule(RUN_DELTA)?;
     let predictions = Predictions::open(&args.pred)?;
     let inst = Instance::new(&problem, i, args.instance.data(), rule);
-    let budget = Budget { steps: args.cap.budget_steps, seconds: None, train_samples: train, n_test };
     let report = judge_predictions(&inst, rule, &budget, args.split, args.start, &predictions)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).expect("reports serialise"));

@@ -10,13 +10,12 @@ use clap::Args;
 use super::problem::{CapArgs, ProblemArgs};
 use clwe_bench::error::Result;
 use clwe_bench::experiments::runs::RUN_DELTA;
-use clwe_bench::params::ensure;
 use clwe_bench::reporting::atomic::check_output_file;
 use clwe_bench::resources::ensure_disk;
 use clwe_bench::sampling::export::{
-    Dtype, Format, MAX_ROWS, Selection, estimated_bytes, secret_path, validate_rows, write_samples,
+    Dtype, Format, Selection, check_start, estimated_bytes, secret_path, validate_rows, write_samples,
 };
-use clwe_bench::sampling::streams::MAX_INSTANCE;
+use clwe_bench::sampling::streams::check_instance;
 use clwe_bench::sampling::{Distribution, Sampler, Split};
 
 /// Flags of `sample`.
@@ -63,8 +62,8 @@ pub struct SampleArgs {
 pub fn sample(args: SampleArgs) -> Result<()> {
     let problem = args.problem.problem()?;
     validate_rows(args.n)?;
-    ensure(args.start <= MAX_ROWS, "--start", args.start, &format!("an integer in 0..={MAX_ROWS}"))?;
-    ensure(args.instance <= MAX_INSTANCE, "--instance", args.instance, &format!("an integer in 0..={MAX_INSTANCE}"))?;
+    check_start(args.start)?;
+    check_instance(args.instance)?;
     let rule = args.cap.width_rule(args.delta)?;
     let format = Format::from_path(&args.out)?;
     check_output_file("--out", &args.out)?;

@@ -13,11 +13,10 @@ use crate::error::Error;
 use crate::learners::baselines::RidgeFeatures;
 use crate::learners::{Budget, Details, Instance, Judgement, LearnerKind, LearnerOptions, RunContext, judge};
 use crate::math::target::WidthRule;
-use crate::params::{NoiseModel, ParamError, Problem, ensure};
+use crate::params::{NoiseModel, ParamError, Problem};
 use crate::resources;
 use crate::sampling::DataKind;
-use crate::sampling::export::MAX_ROWS;
-use crate::sampling::streams::MAX_INSTANCE;
+use crate::sampling::streams::check_instance;
 
 /// Everything that defines a run (the grid point of a sweep).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,9 +90,6 @@ impl From<SpecOnDisk> for RunSpec {
     }
 }
 
-/// Largest held-out test set.
-pub const MAX_N_TEST: u64 = MAX_ROWS;
-
 impl RunSpec {
     /// A stable identifier: the JSON of the spec (sweeps resume by it).
     pub fn id(&self) -> String {
@@ -110,24 +106,8 @@ impl RunSpec {
     pub fn validate(&self) -> Result<(), ParamError> {
         self.problem()?;
         self.options.validate()?;
-        let b = &self.budget;
-        ensure((2..=MAX_N_TEST).contains(&b.n_test), "--n-test", b.n_test, &format!("an integer in 2..={MAX_N_TEST}"))?;
-        ensure(
-            (1..=MAX_ROWS).contains(&b.train_samples),
-            "--train-size",
-            b.train_samples,
-            &format!("an integer in 1..={MAX_ROWS}"),
-        )?;
-        ensure(b.steps <= MAX_ROWS, "--budget-steps", b.steps, &format!("an integer in 0..={MAX_ROWS}"))?;
-        if let Some(seconds) = b.seconds {
-            ensure(seconds.is_finite() && seconds > 0.0, "--budget-seconds", seconds, "a finite number > 0")?;
-        }
-        ensure(
-            self.instance <= MAX_INSTANCE,
-            "--instance",
-            self.instance,
-            &format!("an integer in 0..={MAX_INSTANCE}"),
-        )?;
+        self.budget.validate()?;
+        check_instance(self.instance)?;
         let (flags, bytes) = self.memory_bytes();
         resources::ensure_memory(flags, bytes)
     }

@@ -88,6 +88,23 @@ pub struct Budget {
     pub n_test: u64,
 }
 
+impl Budget {
+    /// Checks the sizes and the time limit against their ranges.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        use crate::sampling::export::MAX_ROWS;
+        let rows = |flag: &str, v: u64, low: u64| {
+            ensure((low..=MAX_ROWS).contains(&v), flag, v, &format!("an integer in {low}..={MAX_ROWS}"))
+        };
+        rows("--n-test", self.n_test, 2)?;
+        rows("--train-size", self.train_samples, 1)?;
+        rows("--budget-steps", self.steps, 0)?;
+        if let Some(seconds) = self.seconds {
+            ensure(seconds.is_finite() && seconds > 0.0, "--budget-seconds", seconds, "a finite number > 0")?;
+        }
+        Ok(())
+    }
+}
+
 /// What every learner needs besides the instance.
 pub struct RunContext<'a> {
     /// The compute engine for students.

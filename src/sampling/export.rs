@@ -43,11 +43,6 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Rows `0..n`, every column, float64.
-    pub fn first(n: u64) -> Self {
-        Self { start: 0, n, labels: true, dtype: Dtype::F64 }
-    }
-
     /// The columns written per row for `sampler`.
     pub fn columns(&self, sampler: &Sampler) -> usize {
         if self.labels { sampler.row_len() } else { sampler.problem().d }
@@ -156,6 +151,11 @@ pub fn estimated_bytes(format: Format, n: u64, row_len: usize) -> u64 {
 /// Checks a row count `n` (`--n`) against 1..=[`MAX_ROWS`].
 pub fn validate_rows(n: u64) -> Result<(), ParamError> {
     ensure((1..=MAX_ROWS).contains(&n), "--n", n, &format!("an integer in 1..={MAX_ROWS}"))
+}
+
+/// Checks a first sample index (`--start`) against 0..=[`MAX_ROWS`].
+pub fn check_start(start: u64) -> Result<(), ParamError> {
+    ensure(start <= MAX_ROWS, "--start", start, &format!("an integer in 0..={MAX_ROWS}"))
 }
 
 /// `FILE.secret.json` for `FILE`.

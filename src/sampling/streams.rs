@@ -59,6 +59,16 @@ pub enum Scalar {
 /// Largest instance number that fits the 24 bits of `ctr[3]` above the role byte.
 pub const MAX_INSTANCE: u32 = (1 << 24) - 1;
 
+/// Checks an instance number (`--instance`) against 0..=[`MAX_INSTANCE`].
+pub fn check_instance(instance: u32) -> Result<(), crate::params::ParamError> {
+    crate::params::ensure(
+        instance <= MAX_INSTANCE,
+        "--instance",
+        instance,
+        &format!("an integer in 0..={MAX_INSTANCE}"),
+    )
+}
+
 /// One named stream: a key and the fixed word `ctr[3]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stream {
