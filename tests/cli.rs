@@ -85,6 +85,9 @@ fn sizes_that_cannot_fit_exit_2_with_the_estimate() {
         (vec!["bench-step", "--backend", "cpu", "--d", "64", "--k", "16000000", "--batch", "1024"], "memory available"),
         (vec!["run", "--learner", "sgd", "--d", "4", "--batch", "99999999999"], "--batch"),
         (vec!["run", "--learner", "sgd", "--d", "4", "--n-test", "99999999999999999"], "--n-test"),
+        (vec!["lattice", "--mode", "triangle", "--d", "5000"], "--d/--precision-bits"),
+        (vec!["lattice", "--mode", "clwe", "--d", "1000000"], "memory available"),
+        (vec!["run", "--learner", "lll", "--d", "4000"], "memory available"),
     ] {
         let o = clwe_bench(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -323,3 +323,42 @@ fn the_scaling_study_follows_the_store_rules() {
     assert!(run(&["--resume"]).status.success());
     assert_eq!(lines(&out.join("runs.jsonl")).len(), 4, "nothing measured twice");
 }
+
+#[test]
+fn the_lll_frontier_follows_the_store_rules_and_shards_split_its_groups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, sharded) = (tmp.path().join("whole"), tmp.path().join("sharded"));
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["sweep", "lll-frontier", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        clwe_bench(&args).env("CLWE_BENCH_GRID", "smoke").output().unwrap()
+    };
+    let o = run(&whole, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = lines(&whole.join("runs.jsonl"));
+    let report = std::fs::read_to_string(whole.join("frontier.md")).unwrap();
+    for needle in ["N_min median", "σ_max", "| triangle | 8 |", "| clwe | 8 |", "Better fit"] {
+        assert!(report.contains(needle), "{needle} missing:\n{report}");
+    }
+    assert!(whole.join("cells.csv").exists() && whole.join("frontier-triangle.svg").exists());
+    assert_eq!(run(&whole, &[]).status.code(), Some(2), "existing results are refused without --resume");
+    assert!(run(&whole, &["--resume"]).status.success());
+    assert_eq!(lines(&whole.join("runs.jsonl")), rows, "nothing run twice, nothing lost");
+    // Two shards into one directory: every row exactly once, the same rows as one process.
+    for shard in ["0/2", "1/2"] {
+        assert!(run(&sharded, &["--shard", shard]).status.success());
+    }
+    let mut split: Vec<String> = ["runs.shard-0-of-2.jsonl", "runs.shard-1-of-2.jsonl"]
+        .iter()
+        .flat_map(|f| lines(&sharded.join(f)))
+        .map(|l| l.split("\"seconds\"").next().unwrap().to_string())
+        .collect();
+    let mut one: Vec<String> = rows.iter().map(|l| l.split("\"seconds\"").next().unwrap().to_string()).collect();
+    split.sort();
+    one.sort();
+    assert_eq!(split, one);
+    assert_eq!(
+        std::fs::read_to_string(sharded.join("cells.csv")).unwrap(),
+        std::fs::read_to_string(whole.join("cells.csv")).unwrap()
+    );
+}

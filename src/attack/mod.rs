@@ -172,6 +172,19 @@ pub fn default_precision(mode: AttackMode, d: usize, gamma: f64) -> u32 {
     (mode.dimension(d) as f64 * (relation_log2_norm(mode, d, gamma) + 3.0)).ceil() as u32
 }
 
+/// Bytes the attack at input dimension d and precisions up to `max_precision` needs, about:
+/// three copies of the relation basis (dimension² integers of up to N + 128 bits) and the
+/// null-vector elimination (d² integers growing to ~64·d bits; P·d bits in hCLWE mode, whose
+/// inputs are not f64 values).
+pub fn estimated_bytes(mode: AttackMode, d: usize, max_precision: u32) -> u64 {
+    let (d, dim) = (d as f64, mode.dimension(d) as f64);
+    let p = f64::from(max_precision) + 128.0;
+    let basis = 3.0 * dim * (dim + 1.0) * (p / 8.0 + 32.0);
+    let entry_bits = if mode == AttackMode::Hclwe { p } else { 64.0 };
+    let elimination = d * (d + 1.0) * (d * entry_bits / 8.0 + 32.0);
+    (basis + elimination).min(u64::MAX as f64) as u64
+}
+
 /// The precisions the scan tries, in order, for noise `noise` in the reals: eight from the lower
 /// bound (half the lattice dimension times log₂ of the relation's norm) up to log₂(1/noise) + 8
 /// (the noiseless default for no noise), then the midpoints between them, then the default.
@@ -205,62 +218,77 @@ pub fn attack_lattice(
     Ok(relation::relation_basis(&relation::relation_reals(mode, &samples, p)?, n_bits))
 }
 
-/// Runs the attack of `mode` on instance `instance` of `problem`: every precision of the scan
-/// (or the fixed one), every candidate row, until a secret is verified or the precisions run
-/// out. Stops with [`crate::math::lll::LatticeError::Interrupted`] at the deadline.
-pub fn attack(
+/// One attack instance, built once and tried at any precision up to the one it was built for:
+/// the d+1 lattice samples, the reals of their relation, the fresh verification samples and
+/// the report that every try adds to.
+pub struct AttackInstance {
     mode: AttackMode,
-    problem: &Problem,
-    instance: u32,
-    clwe_derived: bool,
-    precision: Precision,
-    deadline: Deadline,
-) -> Result<AttackReport, Error> {
-    let d = problem.d;
-    let noise = noise_level(mode, problem, clwe_derived);
-    let schedule = match precision {
-        Precision::Fixed(n) => vec![n],
-        Precision::Scan => precision_schedule(mode, d, problem.gamma, noise),
-    };
-    let p = schedule.iter().max().expect("a precision") + 128;
-    let clock = Instant::now();
-    let samples = instance::draw(mode, problem, instance, clwe_derived, 0, d as u64 + 1, p);
-    let reals = relation::relation_reals(mode, &samples, p)?;
-    let labels = to_f64(&samples, p);
-    let mut report = AttackReport {
-        mode,
-        d,
-        dimension: mode.dimension(d),
-        precision_bits: schedule[0],
-        precisions_tried: Vec::new(),
-        found: false,
-        verified: false,
-        cosine: 0.0,
-        frequency: 0.0,
-        direction: Vec::new(),
-        first_vector_log2_norm: 0.0,
-        lll_seconds: 0.0,
-        lll: LllStats::default(),
-        samples: d as u64 + 1,
-        candidates: 0,
-        false_accept_per_candidate: None,
-        stages: StageSeconds { instance: clock.elapsed().as_secs_f64(), ..StageSeconds::default() },
-    };
-    let clock = Instant::now();
-    let verifier = Verifier::new(mode, problem, instance, clwe_derived, 192);
-    report.stages.verification += clock.elapsed().as_secs_f64();
-    if let Some(v) = &verifier {
-        report.samples += v.count();
-        report.false_accept_per_candidate = Some(v.false_accept());
+    samples: instance::Samples,
+    reals: Vec<num_rational::BigRational>,
+    labels: Vec<f64>,
+    verifier: Option<Verifier>,
+    truth: Vec<f64>,
+    max_precision: u32,
+    /// What the tries so far found.
+    pub report: AttackReport,
+}
+
+impl AttackInstance {
+    /// Draws instance `instance` of `problem` for precisions up to `max_precision` bits.
+    pub fn new(
+        mode: AttackMode,
+        problem: &Problem,
+        instance: u32,
+        clwe_derived: bool,
+        max_precision: u32,
+    ) -> Result<Self, Error> {
+        let d = problem.d;
+        let p = max_precision + 128;
+        let clock = Instant::now();
+        let samples = instance::draw(mode, problem, instance, clwe_derived, 0, d as u64 + 1, p);
+        let reals = relation::relation_reals(mode, &samples, p)?;
+        let labels = to_f64(&samples, p);
+        let mut report = AttackReport {
+            mode,
+            d,
+            dimension: mode.dimension(d),
+            precision_bits: 0,
+            precisions_tried: Vec::new(),
+            found: false,
+            verified: false,
+            cosine: 0.0,
+            frequency: 0.0,
+            direction: Vec::new(),
+            first_vector_log2_norm: 0.0,
+            lll_seconds: 0.0,
+            lll: LllStats::default(),
+            samples: d as u64 + 1,
+            candidates: 0,
+            false_accept_per_candidate: None,
+            stages: StageSeconds { instance: clock.elapsed().as_secs_f64(), ..StageSeconds::default() },
+        };
+        let clock = Instant::now();
+        let verifier = Verifier::new(mode, problem, instance, clwe_derived, 192);
+        report.stages.verification += clock.elapsed().as_secs_f64();
+        if let Some(v) = &verifier {
+            report.samples += v.count();
+            report.false_accept_per_candidate = Some(v.false_accept());
+        }
+        let truth = crate::sampling::secret_direction(problem.seed, instance, d);
+        Ok(Self { mode, samples, reals, labels, verifier, truth, max_precision, report })
     }
-    let truth = crate::sampling::secret_direction(problem.seed, instance, d);
-    for n in schedule {
+
+    /// Reduces the lattice at precision `n` (at most the instance's maximum) and tries every
+    /// candidate row; true when a secret was verified (it is then the report's direction).
+    pub fn try_precision(&mut self, n: u32, deadline: Deadline) -> Result<bool, Error> {
+        assert!(n <= self.max_precision, "precision {n} above the instance's {}", self.max_precision);
         if deadline.expired() {
             return Err(crate::math::lll::LatticeError::Interrupted.into());
         }
+        let (mode, d, report) = (self.mode, self.report.d, &mut self.report);
         report.precisions_tried.push(n);
         report.precision_bits = n;
-        let mut basis = relation::relation_basis(&reals, n);
+        let mut basis = relation::relation_basis(&self.reals, n);
         let clock = Instant::now();
         let stats = lll_reduce_auto(&mut basis, 0.99, deadline)?;
         let seconds = clock.elapsed().as_secs_f64();
@@ -273,7 +301,7 @@ pub fn attack(
             report.found = true;
             report.candidates += 1;
             let clock = Instant::now();
-            let w = secret_from(mode, &candidate, &samples, &labels);
+            let w = secret_from(mode, &candidate, &self.samples, &self.labels);
             report.stages.recovery += clock.elapsed().as_secs_f64();
             let Ok(w) = w else { continue };
             let frequency = dot(&w, &w).sqrt();
@@ -281,20 +309,65 @@ pub fn attack(
                 continue;
             }
             let clock = Instant::now();
-            let verified = verifier.as_ref().is_some_and(|v| v.accepts(&w));
+            let verified = self.verifier.as_ref().is_some_and(|v| v.accepts(&w));
             report.stages.verification += clock.elapsed().as_secs_f64();
             if verified || report.direction.is_empty() {
                 report.direction = w.iter().map(|v| v / frequency).collect();
-                report.cosine = dot(&report.direction, &truth).abs();
+                report.cosine = dot(&report.direction, &self.truth).abs();
                 report.frequency = frequency;
             }
             if verified {
                 report.verified = true;
-                return Ok(report);
+                return Ok(true);
             }
         }
+        Ok(false)
     }
-    Ok(report)
+}
+
+/// Runs the attack of `mode` on instance `instance` of `problem`: every precision of the scan
+/// (or the fixed one), every candidate row, until a secret is verified or the precisions run
+/// out. Stops with [`crate::math::lll::LatticeError::Interrupted`] at the deadline.
+pub fn attack(
+    mode: AttackMode,
+    problem: &Problem,
+    instance: u32,
+    clwe_derived: bool,
+    precision: Precision,
+    deadline: Deadline,
+) -> Result<AttackReport, Error> {
+    let schedule = match precision {
+        Precision::Fixed(n) => vec![n],
+        Precision::Scan => precision_schedule(mode, problem.d, problem.gamma, noise_level(mode, problem, clwe_derived)),
+    };
+    let max = *schedule.iter().max().expect("a precision");
+    let mut attack = AttackInstance::new(mode, problem, instance, clwe_derived, max)?;
+    for n in schedule {
+        if attack.try_precision(n, deadline)? {
+            break;
+        }
+    }
+    Ok(attack.report)
+}
+
+/// The smallest precision at which the attack verifies a secret on this instance, by bisection
+/// between `low` and the instance's maximum: `None` when the maximum fails, `low` when `low`
+/// already succeeds; otherwise N such that N succeeds and N − 1 fails (success is taken to be
+/// monotone in N between the two tries that bracket it).
+pub fn minimal_precision(attack: &mut AttackInstance, low: u32, deadline: Deadline) -> Result<Option<u32>, Error> {
+    let high = attack.max_precision;
+    if !attack.try_precision(high, deadline)? {
+        return Ok(None);
+    }
+    let (mut fails, mut works) = (low.min(high), high);
+    if fails == works || attack.try_precision(fails, deadline)? {
+        return Ok(Some(fails));
+    }
+    while works - fails > 1 {
+        let mid = fails + (works - fails) / 2;
+        if attack.try_precision(mid, deadline)? { works = mid } else { fails = mid }
+    }
+    Ok(Some(works))
 }
 
 #[cfg(test)]

@@ -13,10 +13,14 @@ use crate::error::Error;
 /// An integer u ≠ 0 with Σ u_i r_i = 0 for the d+1 integer rows r_i ∈ ℤ^d, by fraction-free
 /// (Bareiss) elimination of [r_0 … r_{d−1} | −r_d]: u_d = det, u_i = the Cramer numerators,
 /// obtained by exact integer back-substitution.
+/// The rows are first divided by the largest power of two dividing every entry (the null space
+/// is unchanged): inputs that are f64 values held with P fractional bits then shrink from ~P to
+/// ~60 bits, and the elimination's integers (about d times that) with them.
 pub(super) fn null_vector(rows: &[Vec<BigInt>]) -> Result<Vec<BigInt>, Error> {
     let d = rows[0].len();
+    let common = rows.iter().flatten().filter_map(BigInt::trailing_zeros).min().unwrap_or(0);
     let mut m: Vec<Vec<BigInt>> =
-        (0..d).map(|c| (0..d).map(|i| rows[i][c].clone()).chain([-&rows[d][c]]).collect()).collect();
+        (0..d).map(|c| (0..d).map(|i| &rows[i][c] >> common).chain([-(&rows[d][c] >> common)]).collect()).collect();
     let mut previous = BigInt::one();
     for k in 0..d {
         let pivot = (k..d)

@@ -5,12 +5,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use clwe_bench::attack::{AttackMode, PRECISION_BITS, Precision, attack, attack_lattice, default_precision};
+use clwe_bench::attack::{
+    AttackMode, PRECISION_BITS, Precision, attack, attack_lattice, default_precision, estimated_bytes,
+};
 use clwe_bench::deadline::Deadline;
 use clwe_bench::error::{Error, Result};
 use clwe_bench::math::lll::{format_fplll, lll_reduce_auto, norm_squared, parse_fplll};
 use clwe_bench::params::{NoiseModel, ParamError, Problem, ensure};
 use clwe_bench::reporting::atomic::{check_output_file, write_file_atomically};
+use clwe_bench::resources::ensure_memory;
 
 /// Flags of `lattice`.
 #[derive(Args)]
@@ -53,6 +56,8 @@ pub fn lattice(args: LatticeArgs) -> Result<()> {
         let (lo, hi) = (PRECISION_BITS.start(), PRECISION_BITS.end());
         ensure(PRECISION_BITS.contains(&bits), "--precision-bits", bits, &format!("an integer in {lo}..={hi}"))?;
     }
+    let max_precision = args.precision_bits.unwrap_or_else(|| default_precision(args.mode, args.d, problem.gamma));
+    ensure_memory("--d/--precision-bits", estimated_bytes(args.mode, args.d, max_precision))?;
     if let Some(out) = &args.out {
         check_output_file("--out", out)?;
         let bits = args.precision_bits.unwrap_or_else(|| default_precision(args.mode, args.d, problem.gamma));

@@ -8,6 +8,7 @@ use clap::Args;
 use clwe_bench::backends::gpu::GpuEngine;
 use clwe_bench::backends::{BackendChoice, Engine, cpu::CpuEngine, select_engine};
 use clwe_bench::error::Result;
+use clwe_bench::experiments::frontier::{FrontierGrid, run_frontier};
 use clwe_bench::experiments::scaling::{ScalingGrid, run_scaling};
 use clwe_bench::experiments::store::Mode;
 use clwe_bench::experiments::sweep::{self as sweeps, Grid, Shard, SweepOptions, run_sweep};
@@ -17,7 +18,7 @@ use clwe_bench::reporting::atomic::check_output_dir;
 /// Flags of `sweep`.
 #[derive(Args)]
 pub struct SweepArgs {
-    /// quick | threshold | reduction | noise-model | scaling | FILE.toml
+    /// quick | threshold | reduction | noise-model | scaling | lll-frontier | FILE.toml
     grid: String,
     /// Output directory [default: results/<grid name>].
     #[arg(long)]
@@ -52,8 +53,10 @@ impl SweepArgs {
 
 /// Runs a learner grid, or the scaling study.
 pub fn sweep(args: SweepArgs) -> Result<()> {
-    if args.grid == "scaling" {
-        return scaling(args);
+    match args.grid.as_str() {
+        "scaling" => return scaling(args),
+        "lll-frontier" => return lll_frontier(args),
+        _ => {}
     }
     let grid = Grid::load(&args.grid)?;
     let points = grid.points()?.len();
@@ -112,6 +115,25 @@ fn scaling(args: SweepArgs) -> Result<()> {
     }
     let ran = run_scaling(&out, &grid, args.mode(), &engines, |line| eprintln!("{line}"))?;
     eprintln!("scaling: {ran} points measured now; tables and figures in {}", out.display());
+    Ok(())
+}
+
+/// `sweep lll-frontier`: the lattice attack's N_min(d) and σ_max(d) (CPU only; shards split the
+/// (mode, d) groups and may share --out; each writes the tables from every file present).
+fn lll_frontier(args: SweepArgs) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results/lll-frontier"));
+    check_output_dir("--out", &out)?;
+    let grid = FrontierGrid::preset(std::env::var("CLWE_BENCH_GRID").as_deref() == Ok("smoke"));
+    eprintln!(
+        "sweep lll-frontier: triangle d ∈ {:?}, CLWE d ∈ {:?}, {} instances{}, results in {}",
+        grid.triangle_d,
+        grid.clwe_d,
+        grid.instances,
+        args.shard.map_or(String::new(), |s| format!(" (shard {}/{})", s.index, s.count)),
+        out.display()
+    );
+    let ran = run_frontier(&out, &grid, args.shard, args.mode(), |line| eprintln!("{line}"))?;
+    eprintln!("lll-frontier: {ran} attacks now; tables and figures in {}", out.display());
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 pub mod bench_step;
 pub mod construction;
+pub mod frontier;
 pub mod judge;
 pub mod runs;
 pub mod scaling;

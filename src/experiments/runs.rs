@@ -133,11 +133,11 @@ impl RunSpec {
                 ("--d", w.saturating_mul(w).saturating_add(1024 * w).saturating_mul(16))
             }
             LearnerKind::RfRidge => ("--features/--d", 8 * (2 * (f + 1) * (f + 1) + 2048 * (f + 1) + f * d)),
-            // Big-integer basis of dimension 2d+2 with entries of about N + 64·d bits.
             LearnerKind::Lll => {
-                let dim = 2 * d + 2;
-                let bits = u64::from(o.precision_bits.unwrap_or(0)).max(64 * d) + 128;
-                ("--d/--precision-bits", 3 * dim * dim * bits.div_ceil(8))
+                let mode = crate::attack::AttackMode::Triangle;
+                let gamma = self.problem().map_or(1.0, |p| p.gamma);
+                let bits = o.precision_bits.unwrap_or_else(|| crate::attack::default_precision(mode, self.d, gamma));
+                ("--d/--precision-bits", crate::attack::estimated_bytes(mode, self.d, bits))
             }
         }
     }

@@ -1,8 +1,18 @@
-//! LLL basis reduction in exact integer arithmetic (the integral LLL of de Weger, as in Cohen,
-//! *A Course in Computational Algebraic Number Theory*, Algorithm 2.6.7): the Gram–Schmidt data
-//! are kept as the integers d_i (Gram determinants) and λ_ij = d_j·μ_ij, so there is no rounding
-//! anywhere and the result is the exact LLL-reduced basis for the rational δ given. Also reads
-//! and writes fplll's matrix text format (`[[a b c]\n[d e f]\n]`).
+//! LLL basis reduction, two ways, one result: an LLL-reduced basis (δ given, |μ| ≤ 0.51 as
+//! fplll's check allows) of the same lattice.
+//! - [`lll_reduce`]: exact integer arithmetic (the integral LLL of de Weger, as in Cohen, *A
+//!   Course in Computational Algebraic Number Theory*, Algorithm 2.6.7): the Gram–Schmidt data
+//!   are the integers d_i (Gram determinants) and λ_ij = d_j·μ_ij; no rounding anywhere, |μ| ≤ ½.
+//! - [`lll_reduce_auto`]: floating-point LLL in the L² spirit (Nguyen–Stehlé): the basis stays
+//!   exact (i64 rows, checked arithmetic) and only the Gram–Schmidt data are floating point —
+//!   a Householder QR in f64 (Morel–Stehlé–Villard), recomputed from the integer row whenever a
+//!   size reduction changes it. It runs directly on bases with entries below 2^30 (q-ary,
+//!   uniform), and on knapsack-shaped bases [I | a] (the attack's relation lattices; the big
+//!   column in any position) by feeding the big column's bits a chunk at a time. Where f64 is
+//!   not enough — an entry grows past 2^31, a row looks dependent, size reduction does not
+//!   settle — the precision "grows" to exact: the integral algorithm takes over.
+//!
+//! Also reads and writes fplll's matrix text format (`[[a b c]\n[d e f]\n]`).
 
 use num_bigint::BigInt;
 use num_integer::Integer;
@@ -174,22 +184,67 @@ fn swap(basis: &mut Basis, lam: &mut [Vec<BigInt>], dd: &mut [BigInt], k: usize,
     dd[k] = b;
 }
 
-/// Reduces `basis` like [`lll_reduce`], taking a fast path for knapsack-shaped bases — rows
-/// (e_i | a_i): an identity block and one column of large integers, the shape of every relation
-/// lattice of the attack — and the exact algorithm otherwise. The fast path reduces truncated
-/// copies [U | ⌊U·a / 2^s⌉] (entries within ~50 bits) with floating-point LLL, feeding the
-/// column's bits a chunk at a time, and finishes with s = 0 on the exact basis [U | U·a], so the
-/// result is an LLL-reduced basis of the same lattice (U unimodular). It falls back to the exact
-/// algorithm whenever an entry would leave the range where f64 Gram–Schmidt is exact.
+/// Reduces `basis` to an LLL-reduced basis of the same lattice (δ as given, |μ| ≤ 0.51), by
+/// the first of three routes that applies:
+/// 1. knapsack-shaped bases — rows (e_i | a_i) up to a column permutation: an identity block and
+///    one column of large integers, the shape of every relation lattice of the attack. Truncated
+///    copies [U | ⌊U·a / 2^s⌉] (entries within ~50 bits) are reduced in floating point, feeding
+///    the column's bits a chunk at a time, finishing with s = 0 on the exact [U | U·a];
+/// 2. bases with every entry below 2^30: floating-point LLL directly;
+/// 3. the exact algorithm (dependent rows included, as fplll: zero rows first).
+///
+/// Routes 1 and 2 give way to the next whenever f64 stops being trustworthy (see the module).
 pub fn lll_reduce_auto(basis: &mut Basis, delta: f64, deadline: Deadline) -> Result<LllStats, LatticeError> {
     delta_fraction(delta)?;
-    if let Some(stats) = knapsack_fast_path(basis, delta, deadline) {
+    if deadline.expired() {
+        return Err(LatticeError::Interrupted);
+    }
+    if let Some(column) = knapsack_column(basis) {
+        // Columns can be permuted freely (an isometry): the fast path wants the big one last.
+        basis.iter_mut().for_each(|row| row[column..].rotate_left(1));
+        let fast = knapsack_fast_path(basis, delta, deadline);
+        basis.iter_mut().for_each(|row| row[column..].rotate_right(1));
+        if let Some(stats) = fast {
+            return Ok(stats);
+        }
+    }
+    if let Some(stats) = small_entry_path(basis, delta, deadline) {
         return Ok(stats);
     }
     match lll_reduce(basis, delta, deadline) {
         Err(LatticeError::Dependent(_)) => reduce_dependent(basis, delta, deadline),
         other => other,
     }
+}
+
+/// The column c of a knapsack-shaped basis (n rows of n+1 entries; without column c, the
+/// identity), if it is one.
+fn knapsack_column(basis: &Basis) -> Option<usize> {
+    let n = basis.len();
+    if n < 2 || basis.iter().any(|r| r.len() != n + 1) {
+        return None;
+    }
+    let unit = |i: usize, j: usize| BigInt::from(i64::from(i == j));
+    (0..=n).find(|&c| {
+        basis.iter().enumerate().all(|(i, row)| {
+            row.iter().enumerate().filter(|(j, _)| *j != c).enumerate().all(|(jj, (_, v))| *v == unit(i, jj))
+        })
+    })
+}
+
+/// Largest entry magnitude for which a basis is reduced directly in floating point.
+const SMALL_ENTRY: i64 = 1 << 30;
+
+/// A basis whose entries are all below [`SMALL_ENTRY`] (q-ary lattices, uniform bases): reduced
+/// with the floating-point algorithm directly. `None` leaves `basis` untouched.
+fn small_entry_path(basis: &mut Basis, delta: f64, deadline: Deadline) -> Option<LllStats> {
+    let mut rows: Vec<Vec<i64>> = basis
+        .iter()
+        .map(|r| r.iter().map(|v| v.to_i64().filter(|v| v.abs() < SMALL_ENTRY)).collect::<Option<_>>())
+        .collect::<Option<_>>()?;
+    let stats = lll_f64(&mut rows, delta, deadline)?;
+    *basis = rows.iter().map(|r| r.iter().map(|&v| BigInt::from(v)).collect()).collect();
+    Some(stats)
 }
 
 /// Iterations between two looks at the deadline.
@@ -251,75 +306,171 @@ fn round_shift(c: &BigInt, s: u64) -> BigInt {
     (c + (BigInt::one() << (s - 1))) >> s
 }
 
-/// Schnorr–Euchner LLL on small integer rows with f64 Gram–Schmidt recomputed from exact i128
-/// dot products; `None` if an entry leaves ±[`FAST_ENTRY_LIMIT`] for the first n−1 … columns or
-/// the arithmetic would overflow.
+/// Schnorr–Euchner LLL on small integer rows with the Gram–Schmidt data from a Householder QR
+/// in f64 (the "Householder LLL" of Morel, Stehlé and Villard): the relative accuracy of
+/// ‖b*_k‖ is that of ‖b_k‖ (a Gram matrix would square the loss). Row k of R is kept up to date
+/// by exact-in-exact-arithmetic updates — a size reduction changes only its first k
+/// coordinates; a swap reuses both rows' coordinates before the last reflector — and is
+/// recomputed from the integer row after any size reduction by a large multiple. Size reduction
+/// runs to |μ| ≤ 0.505, inside the η = 0.51 that fplll's check allows. `None` when an entry
+/// leaves ±[`FAST_ENTRY_LIMIT`], a row is dependent, or the size reduction does not settle:
+/// the caller then takes the exact algorithm.
 fn lll_f64(b: &mut [Vec<i64>], delta: f64, deadline: Deadline) -> Option<LllStats> {
-    let n = b.len();
-    let dot = |x: &[i64], y: &[i64]| x.iter().zip(y).map(|(p, q)| i128::from(*p) * i128::from(*q)).sum::<i128>() as f64;
-    let mut mu = vec![vec![0.0f64; n]; n];
-    let mut norm = vec![0.0f64; n];
+    let mut qr = Householder::new(b.len(), b[0].len());
     let mut stats = LllStats::default();
-    let gso_row = |b: &[Vec<i64>], mu: &mut [Vec<f64>], norm: &mut [f64], k: usize| {
-        let mut r = vec![0.0; k];
-        for j in 0..k {
-            let mut v = dot(&b[k], &b[j]);
-            for l in 0..j {
-                v -= mu[j][l] * r[l];
-            }
-            r[j] = v;
-            mu[k][j] = v / norm[j];
-        }
-        norm[k] = dot(&b[k], &b[k]) - (0..k).map(|j| mu[k][j] * r[j]).sum::<f64>();
-    };
-    gso_row(b, &mut mu, &mut norm, 0);
+    qr.row(b, 0);
+    qr.accept(0)?;
     let mut k = 1;
     let mut iterations = 0u64;
-    while k < n {
+    while k < b.len() {
         iterations += 1;
         if iterations > 50_000_000 || (iterations.is_multiple_of(DEADLINE_CHECK_EVERY) && deadline.expired()) {
             return None;
         }
-        // Size reduction, repeated until every |μ_kj| ≤ 0.51 with a fresh Gram–Schmidt row.
+        let mut rounds = 0;
         loop {
-            gso_row(b, &mut mu, &mut norm, k);
-            let mut changed = false;
+            qr.row(b, k);
+            let mut largest = 0.0f64;
             for j in (0..k).rev() {
-                let q = mu[k][j].round();
-                if q.abs() < 1.0 || mu[k][j].abs() <= 0.51 {
+                let mu = qr.r[k][j] / qr.r[j][j];
+                if mu.abs() <= SIZE_REDUCED {
                     continue;
                 }
+                let q = mu.round();
                 if q.abs() > 1e15 {
                     return None;
                 }
-                let qi = q as i64;
                 let (head, tail) = b.split_at_mut(k);
                 for (x, y) in tail[0].iter_mut().zip(&head[j]) {
-                    *x = x.checked_sub(qi.checked_mul(*y)?)?;
+                    *x = x.checked_sub((q as i64).checked_mul(*y)?)?;
                 }
-                let (mu_head, mu_tail) = mu.split_at_mut(k);
-                mu_tail[0][..j].iter_mut().zip(&mu_head[j][..j]).for_each(|(x, y)| *x -= q * y);
-                mu[k][j] -= q;
-                changed = true;
+                let (r_head, r_tail) = qr.r.split_at_mut(k);
+                r_tail[0][..=j].iter_mut().zip(&r_head[j][..=j]).for_each(|(x, y)| *x -= q * y);
+                largest = largest.max(q.abs());
                 stats.size_reductions += 1;
             }
-            if !changed {
+            rounds += 1;
+            if largest == 0.0 {
                 break;
             }
+            if rounds > 100 {
+                return None;
+            }
+            qr.forget(k);
         }
         if b[k].iter().any(|v| v.abs() > FAST_ENTRY_LIMIT) {
             return None;
         }
-        if delta * norm[k - 1] > norm[k] + mu[k][k - 1] * mu[k][k - 1] * norm[k - 1] {
+        let (previous, mu) = (qr.r[k - 1][k - 1].powi(2), qr.r[k][k - 1] / qr.r[k - 1][k - 1]);
+        if delta * previous > qr.tail_norm_squared(k) + mu * mu * previous {
             b.swap(k, k - 1);
+            qr.swap(k);
             stats.swaps += 1;
-            gso_row(b, &mut mu, &mut norm, k - 1);
-            k = (k - 1).max(1);
+            if k == 1 {
+                qr.accept(0)?;
+            } else {
+                k -= 1;
+            }
         } else {
+            qr.accept(k)?;
             k += 1;
         }
     }
     Some(stats)
+}
+
+/// Size reduction keeps |μ| within this (fplll's check allows η = 0.51).
+const SIZE_REDUCED: f64 = 0.505;
+
+/// The QR factorisation of the rows being reduced. Reflector j (valid for rows before the
+/// current one) maps b_j to R_jj·e_j. Row k is held as `r[k][..applied[k]]` (its coordinates
+/// fixed by the reflectors applied so far) and `x[k][applied[k]..]` (the rest, after them).
+struct Householder {
+    v: Vec<Vec<f64>>,
+    scale: Vec<f64>,
+    r: Vec<Vec<f64>>,
+    x: Vec<Vec<f64>>,
+    /// Reflectors applied to row k; `None` when the row must be recomputed from the integers.
+    applied: Vec<Option<usize>>,
+}
+
+impl Householder {
+    fn new(n: usize, m: usize) -> Self {
+        Self {
+            v: vec![vec![0.0; m]; n],
+            scale: vec![0.0; n],
+            r: vec![vec![0.0; n]; n],
+            x: vec![vec![0.0; m]; n],
+            applied: vec![None; n],
+        }
+    }
+
+    /// Brings row k up to reflectors 0..k, from the integer row b_k when it is not cached.
+    fn row(&mut self, b: &[Vec<i64>], k: usize) {
+        let first = match self.applied[k] {
+            Some(a) => a,
+            None => {
+                self.x[k].iter_mut().zip(&b[k]).for_each(|(x, &v)| *x = v as f64);
+                0
+            }
+        };
+        for j in first..k {
+            self.reflect(j, k);
+            self.r[k][j] = self.x[k][j];
+        }
+        self.applied[k] = Some(k);
+    }
+
+    /// Applies reflector j to row k (coordinates j onwards).
+    fn reflect(&mut self, j: usize, k: usize) {
+        let (v, x) = (&self.v[j][j..], &mut self.x[k][j..]);
+        let s = self.scale[j] * v.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f64>();
+        x.iter_mut().zip(v).for_each(|(x, v)| *x -= s * v);
+    }
+
+    /// Row k is to be recomputed from the integers.
+    fn forget(&mut self, k: usize) {
+        self.applied[k] = None;
+    }
+
+    /// ‖b*_k‖²: the squared norm of row k past its first k coordinates.
+    fn tail_norm_squared(&self, k: usize) -> f64 {
+        self.x[k][k..].iter().map(|v| v * v).sum()
+    }
+
+    /// Rows k−1 and k have been swapped: both are held before reflector k−1 (row k's current
+    /// coordinates are taken back through that reflector, its own inverse).
+    fn swap(&mut self, k: usize) {
+        let x = &mut self.x[k];
+        x[k - 1] = self.r[k][k - 1];
+        self.reflect(k - 1, k);
+        self.x.swap(k, k - 1);
+        self.r.swap(k, k - 1);
+        self.applied[k - 1] = Some(k - 1);
+        self.applied[k] = Some(k - 1);
+    }
+
+    /// Builds reflector k from row k (brought up to date); rows after k that had used the old
+    /// reflector k are forgotten. `None` if the row is dependent.
+    fn accept(&mut self, k: usize) -> Option<()> {
+        let norm = self.tail_norm_squared(k).sqrt();
+        if !(norm > 0.0 && norm.is_finite()) {
+            return None;
+        }
+        let x = &self.x[k];
+        let alpha = if x[k] > 0.0 { -norm } else { norm };
+        let v = &mut self.v[k];
+        v[k..].copy_from_slice(&x[k..]);
+        v[k] -= alpha;
+        self.scale[k] = 2.0 / v[k..].iter().map(|a| a * a).sum::<f64>();
+        self.r[k][k] = alpha;
+        for a in &mut self.applied[k + 1..] {
+            if a.is_some_and(|a| a > k) {
+                *a = None;
+            }
+        }
+        Some(())
+    }
 }
 
 /// Parses fplll's matrix format: `[` then rows `[a b c]` of integers separated by whitespace,
@@ -555,6 +706,87 @@ mod tests {
             let (f, e) = (norm_squared(&fast[0]), norm_squared(&exact[0]));
             assert!(f <= &e * BigInt::from(1u64 << n.min(20)), "n = {n}: {f} vs {e}");
         }
+    }
+
+    /// Whether `to` spans the lattice of the square basis `from`: to = T·from, T integral with
+    /// |det T| = 1.
+    fn same_lattice(from: &Basis, to: &Basis) -> bool {
+        let n = from.len();
+        let q = |v: &BigInt| BigRational::from_integer(v.clone());
+        // Gauss–Jordan on [fromᵀ | toᵀ] gives (T·from)ᵀ = toᵀ solved for Tᵀ.
+        let mut m: Vec<Vec<BigRational>> =
+            (0..n).map(|c| (0..n).map(|i| q(&from[i][c])).chain((0..n).map(|i| q(&to[i][c]))).collect()).collect();
+        for c in 0..n {
+            let Some(p) = (c..n).find(|&r| !m[r][c].is_zero()) else { return false };
+            m.swap(p, c);
+            let pivot = m[c][c].clone();
+            m[c].iter_mut().for_each(|v| *v /= &pivot);
+            for r in 0..n {
+                if r != c && !m[r][c].is_zero() {
+                    let f = m[r][c].clone();
+                    let row_c = m[c].clone();
+                    m[r].iter_mut().zip(&row_c).for_each(|(v, w)| *v -= &f * w);
+                }
+            }
+        }
+        let t: Vec<Vec<BigRational>> = (0..n).map(|i| (0..n).map(|j| m[j][n + i].clone()).collect()).collect();
+        t.iter().flatten().all(|v| v.is_integer()) && determinant(t).abs() == BigRational::one()
+    }
+
+    /// fplll's `latticegen q n k b`-style basis: [[q·I_k, 0], [A, I_(n−k)]] with A uniform mod q.
+    fn q_ary(n: usize, k: usize, q: i64, seed: u64) -> Basis {
+        let stream = crate::sampling::streams::Stream::new(seed, 0, crate::sampling::streams::Role::Secret);
+        (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        let v = match (i < k, j < k) {
+                            (true, _) => {
+                                if i == j {
+                                    q
+                                } else {
+                                    0
+                                }
+                            }
+                            (false, true) => i64::from(stream.words(i as u64, j as u32)[0]) % q,
+                            (false, false) => i64::from(i == j),
+                        };
+                        BigInt::from(v)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_entry_bases_are_reduced_in_floating_point_to_fplll_standards() {
+        let eta = BigRational::new(51.into(), 100.into());
+        for (n, k, q) in [(16, 8, (1 << 20) - 3), (24, 12, (1 << 29) - 3)] {
+            let original = q_ary(n, k, q, n as u64);
+            let mut reduced = original.clone();
+            assert!(small_entry_path(&mut reduced, 0.99, Deadline::NONE).is_some(), "n = {n}: the f64 path applies");
+            assert!(is_reduced_with(&reduced, 0.99, eta.clone()), "n = {n}: not LLL-reduced (δ = 0.99, η = 0.51)");
+            assert!(same_lattice(&original, &reduced), "n = {n}: another lattice");
+        }
+    }
+
+    #[test]
+    fn a_knapsack_basis_with_its_big_column_first_takes_the_fast_path() {
+        let eta = BigRational::new(51.into(), 100.into());
+        let last = knapsack(20, 200, 5);
+        let mut first: Basis = last.iter().map(|r| r[20..].iter().chain(&r[..20]).cloned().collect()).collect();
+        assert_eq!(knapsack_column(&first), Some(0));
+        assert_eq!(knapsack_column(&basis(&[&[1, 1, 1], &[-1, 0, 2]])), None);
+        let original = first.clone();
+        lll_reduce_auto(&mut first, 0.99, Deadline::NONE).unwrap();
+        assert!(is_reduced_with(&first, 0.99, eta));
+        for row in &first {
+            let ua = row[1..].iter().zip(&original).fold(BigInt::zero(), |s, (u, o)| s + u * &o[0]);
+            assert_eq!(row[0], ua, "the big column stays first and equals U·a");
+        }
+        let u: Vec<Vec<BigRational>> =
+            first.iter().map(|r| r[1..].iter().map(|v| BigRational::from_integer(v.clone())).collect()).collect();
+        assert_eq!(determinant(u).abs(), BigRational::one());
     }
 
     #[test]
