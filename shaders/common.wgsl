@@ -45,6 +45,13 @@ const LAST_CHUNK: u32 = 2u;
 const BASE_FROM_DIMS: u32 = 4u;
 const EVAL_LABELS: u32 = 8u;
 
+// Codes of Dims::noise and Dims::optimizer (NoiseModel and ShaderOptimizer in Rust).
+const NOISE_GAUSSIAN: u32 = 0u;
+const NOISE_UNIFORM: u32 = 1u;
+const NOISE_LAPLACE: u32 = 2u;
+const OPTIMIZER_SGD: u32 = 0u;
+const OPTIMIZER_ADAM: u32 = 1u;
+
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read_write> state: StepState;
 @group(0) @binding(2) var<storage, read_write> x: array<f32>;          // rows × d
@@ -103,7 +110,7 @@ fn flat_id(wid: vec3<u32>, lid: u32, groups: vec3<u32>, size: u32) -> u32 {
 
 // Applies the optimizer to one parameter; Adam's moments live at moments[m_index], [v_index].
 fn updated(param: f32, grad: f32, m_index: u32, v_index: u32) -> f32 {
-    if (dims.optimizer == 0u) {
+    if (dims.optimizer == OPTIMIZER_SGD) {
         return param - dims.lr * grad;
     }
     let t = f32(state.step + 1u);

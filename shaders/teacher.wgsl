@@ -12,9 +12,9 @@ fn label_noise(index: vec2<u32>) -> f32 {
     let u0 = uniform_f32(w.x);
     let u1 = uniform_f32(w.y);
     switch dims.noise {
-        case 0u: { return dims.sigma * box_muller(w.x, w.y).x; }
-        case 1u: { return dims.sigma * 1.73205081 * (2.0 * u0 - 1.0); }
-        default: { return dims.sigma * 0.707106781 * (fast_ln(u1) - fast_ln(u0)); }
+        case NOISE_GAUSSIAN: { return dims.sigma * box_muller(w.x, w.y).x; }
+        case NOISE_UNIFORM: { return dims.sigma * 1.73205081 * (2.0 * u0 - 1.0); }
+        default: { return dims.sigma * 0.707106781 * (fast_ln(u1) - fast_ln(u0)); } // NOISE_LAPLACE
     }
 }
 

@@ -35,16 +35,18 @@ pub fn ensure(ok: bool, name: &str, value: impl Display, expected: &str) -> Resu
     if ok { Ok(()) } else { Err(ParamError { name: name.into(), value: value.to_string(), expected: expected.into() }) }
 }
 
-/// Distribution of the label noise ξ; all three have variance σ².
+/// Distribution of the label noise ξ; all three have variance σ². The discriminant is the code
+/// the shaders read in `Dims::noise` (`NOISE_*` in shaders/common.wgsl, checked by a test).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
+#[repr(u32)]
 pub enum NoiseModel {
     /// N(0, σ²).
-    Gaussian,
+    Gaussian = 0,
     /// U[−σ√3, σ√3].
-    Uniform,
+    Uniform = 1,
     /// Laplace with scale σ/√2.
-    Laplace,
+    Laplace = 2,
 }
 
 impl NoiseModel {

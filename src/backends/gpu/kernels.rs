@@ -131,6 +131,17 @@ pub struct Dims {
     pub phase_noise: f32,
 }
 
+/// The optimiser code shaders read in `Dims::optimizer` (`OPTIMIZER_*` in shaders/common.wgsl,
+/// checked by a test).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ShaderOptimizer {
+    /// Plain SGD.
+    Sgd = 0,
+    /// Adam.
+    Adam = 1,
+}
+
 /// `Dims::flags`: first chunk of a step.
 pub const FIRST_CHUNK: u32 = 1;
 /// `Dims::flags`: last chunk of a step.

@@ -12,15 +12,15 @@ use std::time::{Duration, Instant};
 
 use super::GpuContext;
 use super::kernels::{
-    BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, Slot, TILE, Workspace,
-    record, row_grid,
+    BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, ShaderOptimizer, Slot,
+    TILE, Workspace, record, row_grid,
 };
 use crate::backends::{
     DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer, View,
 };
 use crate::error::Error;
 use crate::math::philox::key_from_seed;
-use crate::params::{NoiseModel, ParamError};
+use crate::params::ParamError;
 use crate::sampling::streams::{Role, Stream};
 
 /// Steps recorded per submission.
@@ -77,8 +77,8 @@ fn too_large(name: &str, value: impl ToString, limit_bytes: u64) -> Error {
 fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
     let t = &c.teacher;
     let (optimizer, lr, beta1, beta2, eps) = match c.optimizer {
-        Optimizer::Sgd { lr } => (0, lr, 0.0, 0.0, 0.0),
-        Optimizer::Adam { lr, beta1, beta2, eps } => (1, lr, beta1, beta2, eps),
+        Optimizer::Sgd { lr } => (ShaderOptimizer::Sgd, lr, 0.0, 0.0, 0.0),
+        Optimizer::Adam { lr, beta1, beta2, eps } => (ShaderOptimizer::Adam, lr, beta1, beta2, eps),
     };
     let (x_rows, fixed_data, batch_mod_m) = match c.data {
         DataSource::Fixed { m } => (m as u32, 1, (c.batch as u64 % m) as u32),
@@ -96,14 +96,10 @@ fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
         gamma_s: t.gamma_s,
         cap_m: t.cap_m as f32,
         sigma: t.sigma,
-        noise: match t.noise {
-            NoiseModel::Gaussian => 0,
-            NoiseModel::Uniform => 1,
-            NoiseModel::Laplace => 2,
-        },
+        noise: t.noise as u32,
         null_labels: u32::from(t.null),
         phase_noise: t.phase_noise,
-        optimizer,
+        optimizer: optimizer as u32,
         lr,
         beta1,
         beta2,
