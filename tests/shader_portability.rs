@@ -129,9 +129,11 @@ fn the_codes_shaders_read_match_their_one_rust_definition() {
     use clwe_bench::params::NoiseModel;
     let module = naga::front::wgsl::parse_str(Module::Forward.source()).unwrap();
     let constant = |name: &str| -> u32 {
-        let (_, c) = module.constants.iter().find(|(_, c)| c.name.as_deref() == Some(name)).unwrap_or_else(|| {
-            panic!("no `const {name}` in the shaders")
-        });
+        let (_, c) = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no `const {name}` in the shaders"));
         match module.global_expressions[c.init] {
             naga::Expression::Literal(naga::Literal::U32(v)) => v,
             ref other => panic!("{name} is not a u32 literal: {other:?}"),

@@ -291,7 +291,9 @@ pub fn run_frontier(
             }
         }
     }
-    publish(dir, grid, &rows)?;
+    // Every file again: shards running side by side finish at different times, and the last
+    // one to finish publishes the whole study.
+    publish(dir, grid, &DirRows::<FrontierRow>::read(dir)?.unique_rows())?;
     Ok(ran)
 }
 
@@ -546,8 +548,18 @@ fn draw_figure(
         .margin(12)
         .x_label_area_size(35)
         .y_label_area_size(60)
-        .build_cartesian_2d((1.5f64..d_max * 1.3).log_scale(), (0.3f64..k_max * 2.0).log_scale())?;
-    chart.configure_mesh().x_desc("d").y_desc(format!("log₂(1/{noise})")).draw()?;
+        .build_cartesian_2d(
+            (1.5f64..d_max * 1.3).log_scale().with_key_points(powers(2.0, 1.5, d_max * 1.3)),
+            (0.3f64..k_max * 2.0).log_scale().with_key_points(powers(10.0, 0.3, k_max * 2.0)),
+        )?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_desc("d")
+        .y_desc(format!("log₂(1/{noise})"))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw()?;
     let dense: Vec<f64> = (0..=100).map(|i| 1.5 * (d_max * 1.3 / 1.5).powf(f64::from(i) / 100.0)).collect();
     let mut curve = |label: String, color: RGBColor, dashed: bool, f: &dyn Fn(f64) -> f64| -> FigureResult {
         let points: Vec<(f64, f64)> = dense.iter().map(|&d| (d, f(d))).filter(|p| p.1 > 0.3).collect();
@@ -593,6 +605,11 @@ fn draw_figure(
 }
 
 type FigureResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// The powers of `base` within [low, high], as axis key points.
+fn powers(base: f64, low: f64, high: f64) -> Vec<f64> {
+    (-4..40).map(|e| base.powi(e)).filter(|v| (low..=high).contains(v)).collect()
+}
 
 #[cfg(test)]
 mod tests {
