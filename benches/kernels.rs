@@ -8,9 +8,10 @@
 //! GB/s and % of the measured peak.
 //!
 //! Environment: `CLWE_BENCH_GRID=smoke` runs one tiny shape (what CI runs), `=small` four
-//! moderate ones; `CLWE_BENCH_SOFTWARE=1` also benchmarks software wgpu adapters
+//! moderate ones, `=gpu` five large ones on the GPU alone (`scripts/gpu-check.sh`); `CLWE_BENCH_SOFTWARE=1` also benchmarks software wgpu adapters
 //! (llvmpipe/lavapipe: correct but not a proxy for GPU speed). The backends used are written to
-//! `target/criterion/clwe-bench-backends.json` for the report.
+//! `clwe-bench-backends.json` in criterion's directory (`$CRITERION_HOME`, else
+//! `target/criterion`) for the report.
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ fn grid() -> Vec<(usize, usize, usize)> {
     match std::env::var("CLWE_BENCH_GRID").as_deref() {
         Ok("smoke") => return vec![(16, 32, 256)],
         Ok("small") => return vec![(64, 256, 4096), (64, 1024, 4096), (256, 256, 4096), (256, 1024, 4096)],
+        Ok("gpu") => return GPU_GRID.to_vec(),
         _ => {}
     }
     let mut shapes = Vec::new();
@@ -40,9 +42,18 @@ fn grid() -> Vec<(usize, usize, usize)> {
     shapes
 }
 
-/// The CPU engine, and a wgpu engine when it is a hardware GPU (or software adapters are asked for).
+/// `gpu`: the shapes `scripts/gpu-check.sh` times on a GPU machine — 11 benchmarks of ~6 s each
+/// per shape, so about 6 minutes (designed for a datacenter GPU; not yet timed on one).
+const GPU_GRID: [(usize, usize, usize); 5] =
+    [(256, 1024, 8192), (1024, 1024, 8192), (1024, 4096, 8192), (1024, 4096, 32768), (4096, 4096, 8192)];
+
+/// The CPU engine (not with the `gpu` grid, sized for a GPU), and a wgpu engine when it is a
+/// hardware GPU (or software adapters are asked for).
 fn engines() -> Vec<Box<dyn Engine>> {
-    let mut engines: Vec<Box<dyn Engine>> = vec![Box::new(CpuEngine::new())];
+    let mut engines: Vec<Box<dyn Engine>> = Vec::new();
+    if std::env::var("CLWE_BENCH_GRID").as_deref() != Ok("gpu") {
+        engines.push(Box::new(CpuEngine::new()));
+    }
     let software = std::env::var("CLWE_BENCH_SOFTWARE").as_deref() == Ok("1");
     match GpuEngine::new() {
         Ok(gpu) if gpu.is_hardware() || software => engines.push(Box::new(gpu)),
@@ -50,8 +61,9 @@ fn engines() -> Vec<Box<dyn Engine>> {
         Err(e) => eprintln!("no wgpu engine: {e}"),
     }
     let infos: Vec<_> = engines.iter().map(|e| e.info()).collect();
-    let dir = std::path::Path::new("target/criterion");
-    if std::fs::create_dir_all(dir).is_ok() {
+    // Beside criterion's own results, where `clwe-bench report --criterion DIR` looks for it.
+    let dir = std::env::var_os("CRITERION_HOME").map_or_else(|| "target/criterion".into(), std::path::PathBuf::from);
+    if std::fs::create_dir_all(&dir).is_ok() {
         let _ = std::fs::write(dir.join("clwe-bench-backends.json"), serde_json::to_vec_pretty(&infos).unwrap());
     }
     engines

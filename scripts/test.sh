@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of the README: set-up, then every test (unit, property, statistical, CLI,
 # sweep kill/resume, and the WGSL kernels on whatever wgpu adapter exists), in release mode so
-# the benches reuse the build; then the benches and `report` in smoke mode, so they cannot rot.
+# the benches reuse the build; then `scripts/gpu-check.sh --software` and the learner benches in
+# smoke mode, so they cannot rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,15 +11,11 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --release 2>&1 | tee "$log"
 
-# Benches on one tiny shape, every adapter included, then the timing report from their results.
-smoke=target/criterion-smoke
-rm -rf "$smoke"
-CRITERION_HOME="$smoke" CLWE_BENCH_GRID=smoke CLWE_BENCH_SOFTWARE=1 \
-  cargo bench --bench kernels --bench learners -- --quick --noplot 2>&1 | tail -n 3
-./target/release/clwe-bench report --criterion "$smoke" --out target/report-smoke
-for f in target/report-smoke/timings-cpu.md target/report-smoke/timings-wgpu.md; do
-  grep -q "calibration" "$f" || { echo "smoke report $f lacks the calibration rows" >&2; exit 1; }
-done
+# The GPU check at smoke size on the software adapter (kernel benches and `report` included), and
+# the learner benches on one tiny case, so that neither can rot.
+bash scripts/gpu-check.sh --software 2>&1 | tee -a "$log" | tail -n 4
+CRITERION_HOME=target/criterion-smoke CLWE_BENCH_GRID=smoke \
+  cargo bench --bench learners -- --quick --noplot 2>&1 | tail -n 3
 
 # The bring-your-own-learner example (examples/), with a Python that has numpy.
 python=""

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The first run on a GPU machine, in one command: the adapters, every kernel test (and the
+# shader portability tests) on the default adapter — the hardware GPU where there is one — the
+# kernel benches on the `gpu` grid (five large shapes, ~6 minutes of benches, designed for a
+# datacenter GPU), and `clwe-bench report`, written to results/timings/<adapter>/; it ends by
+# printing what to commit. `--software` does the same on Mesa's software adapter at smoke size
+# (what CI runs) and writes to target/gpu-check/<adapter>/, never to results/.
+#   bash scripts/gpu-check.sh [--software]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+software=0
+case "${1:-}" in
+  "") ;;
+  --software) software=1 ;;
+  *) echo "gpu-check: unknown argument '$1' (expected --software or nothing)" >&2; exit 2 ;;
+esac
+bash scripts/setup.sh
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/clwe-bench-xdg}"
+cargo build --release
+bin=target/release/clwe-bench
+echo "== adapters"
+$bin info
+adapter=$($bin info --json | /usr/bin/python3 -c '
+import json, sys
+software = sys.argv[1] == "1"
+usable = [a for a in json.load(sys.stdin)["adapters"] if a.get("usable")]
+chosen = [a for a in usable if a.get("hardware")] or (usable if software else [])
+print(chosen[0]["adapter"] if chosen else "")
+' "$software")
+if [ -z "$adapter" ]; then
+  echo "gpu-check: no hardware GPU adapter (see the list above); --software checks the software adapter" >&2
+  exit 1
+fi
+slug=$(printf '%s' "$adapter" | tr -cs 'A-Za-z0-9' '-' | sed 's/^-//; s/-$//' | tr 'A-Z' 'a-z')
+if [ "$software" = 1 ]; then
+  out=target/gpu-check/$slug grid=smoke bench_args=(--quick --noplot)
+  export CLWE_BENCH_SOFTWARE=1
+else
+  out=results/timings/$slug grid=gpu bench_args=(--noplot)
+fi
+echo "== kernel and shader tests ($adapter)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! cargo test --release --test gpu_kernels --test shader_portability >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "gpu-check: kernel tests failed" >&2
+  exit 1
+fi
+grep "^test result" "$log"
+echo "== kernel benches ($grid grid)"
+criterion=target/criterion-gpu-check
+rm -rf "$criterion"
+start=$(date +%s)
+CRITERION_HOME="$criterion" CLWE_BENCH_GRID=$grid cargo bench --bench kernels -- "${bench_args[@]}" 2>&1 | tail -n 3
+echo "benches took $(( $(date +%s) - start )) s"
+$bin report --criterion "$criterion" --out "$out"
+tables=("$out/timings-wgpu.md")
+[ "$software" = 0 ] || tables+=("$out/timings-cpu.md")
+for table in "${tables[@]}"; do
+  grep -q "calibration" "$table" || { echo "gpu-check: $table lacks the calibration rows" >&2; exit 1; }
+done
+echo "== done: tables and figures in $out"
+if [ "$software" = 0 ]; then
+  echo "commit them:  git add $out && git commit -m 'GPU timings on $adapter'"
+fi
