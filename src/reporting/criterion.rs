@@ -244,6 +244,8 @@ pub fn write_report(
     let mut written = Vec::new();
     for family in families {
         let peak = peaks.get(family).copied().unwrap_or_default();
+        let mine: Vec<BackendInfo> = backends.iter().filter(|b| b.backend == family).cloned().collect();
+        let sheet = mine.iter().find_map(|b| super::roofline::datasheet(&b.adapter));
         let rows: Vec<&Measurement> = measurements.iter().filter(|m| m.backend() == family).collect();
         let cells: Vec<Vec<String>> = rows
             .iter()
@@ -254,6 +256,9 @@ pub fn write_report(
                     });
                 let throughput = m.throughput();
                 let flops = (m.unit() == Some("FLOP")).then(|| m.giga_work_per_s()).flatten();
+                let intensity =
+                    m.work.zip(m.bytes).filter(|(_, b)| *b > 0.0 && m.unit() == Some("FLOP")).map(|(w, b)| w / b);
+                let roofline = sheet.zip(intensity).map(|(s, i)| super::roofline::ceiling_gflops(s, i));
                 vec![
                     m.group.clone(),
                     m.function.clone(),
@@ -268,6 +273,11 @@ pub fn write_report(
                     opt(m.gb_per_s().filter(|b| *b > 0.0), 2),
                     opt(flops.zip(peak.gflops).map(|(c, p)| 100.0 * c / p), 1),
                     opt(m.gb_per_s().zip(peak.gb_per_s).map(|(c, p)| 100.0 * c / p), 1),
+                    opt(m.work.filter(|_| m.unit() == Some("FLOP")).map(|w| w / 1e9), 3),
+                    opt(m.bytes.map(|b| b / 1e6), 3),
+                    opt(intensity, 2),
+                    opt(roofline, 0),
+                    opt(flops.zip(roofline).map(|(c, r)| 100.0 * c / r), 1),
                 ]
             })
             .collect();
@@ -280,18 +290,29 @@ pub fn write_report(
             "B",
             "median ms",
             "95% CI ms",
-            "GFLOP/s",
-            "G normals/s",
+            "throughput",
+            "unit",
             "GB/s",
             "% peak FLOP/s",
             "% peak GB/s",
+            "GFLOP/iter",
+            "MB/iter",
+            "FLOP/byte",
+            "roofline GFLOP/s (datasheet)",
+            "% roofline",
         ];
-        let mine: Vec<BackendInfo> = backends.iter().filter(|b| b.backend == family).cloned().collect();
+        let roofline_note = match sheet {
+            Some(s) => format!(
+                "Roofline: min(FP32 peak, FLOP/byte × bandwidth) from the {} datasheet ({} TFLOP/s FP32, {} GB/s;                  vendor figures, not measured here).",
+                s.name, s.fp32_tflops, s.gb_per_s
+            ),
+            None => "Roofline: no datasheet for this adapter in `reporting::roofline` (columns left empty).".into(),
+        };
         let md = format!(
             "# Timings: {family}\n\n{}- measured peaks (calibration group): {} GFLOP/s (GEMM), {} GB/s (copy)\n\n\
              FLOPs: a step is 4·B·d·k' (two B×d×k' products), forward and backward 2·B·d·k' each, \
              evaluation one forward product; elementwise work is not counted. `wgpu-device` = GPU timestamps, \
-             `wgpu-wall` = wall clock to completion.\n\n{}",
+             `wgpu-wall` = wall clock to completion. {roofline_note}\n\n{}",
             metadata(&mine),
             opt(peak.gflops, 1),
             opt(peak.gb_per_s, 1),
@@ -424,6 +445,24 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| 78.1 |"), "% of peak: 268.4/343.6 = 78.1%\n{md}");
+
+        // On a GPU with a datasheet, each kernel gets its roofline: 268 435 456 FLOPs over 4 MB is
+        // 67.1 FLOP/byte, above an H100's ridge (66 900 / 3 350 ≈ 20), so the ceiling is its FP32 peak.
+        let info = |backend: &str, adapter: &str| crate::backends::BackendInfo {
+            backend: backend.into(),
+            adapter: adapter.into(),
+            api: "vulkan".into(),
+            device_type: "DiscreteGpu".into(),
+            driver: "test".into(),
+        };
+        let gpu: Vec<Measurement> =
+            m.iter().map(|x| Measurement { function: x.function.replace("cpu", "wgpu-device"), ..x.clone() }).collect();
+        let gpu_dir = dir.path().join("gpu");
+        std::fs::create_dir_all(&gpu_dir).unwrap();
+        let files = write_report(&gpu, &[info("wgpu", "NVIDIA H100 80GB HBM3")], &gpu_dir).unwrap();
+        let md = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(md.contains("| 0.268 | 4.000 | 67.11 | 66900 | 0.4 |"), "roofline columns\n{md}");
+        assert!(md.contains("H100 datasheet (66.9 TFLOP/s FP32, 3350 GB/s"), "{md}");
 
         // A median of 0 ns (work optimised away) has no rate; the report and its figure finish.
         put("step-fixed", "cpu", "d64_k512_B4096", 0.0, r#"{"ElementsAndBytes":{"elements":268435456,"bytes":4}}"#);

@@ -3,5 +3,6 @@
 pub mod atomic;
 pub mod criterion;
 pub mod figures;
+pub mod roofline;
 pub mod summary;
 pub mod table;
