@@ -175,6 +175,25 @@ impl Grid {
         })
     }
 
+    /// The budget a learner ran with, for figure titles: steps, batch, width and learning rate
+    /// for students, features for random features, training and test sizes for every learner.
+    pub fn budget_label(&self, learner: LearnerKind) -> String {
+        let (b, o) = (&self.budget, &self.options);
+        let sizes = format!("m = {}, n_test = {}", b.train_samples, b.n_test);
+        match learner {
+            LearnerKind::Sgd | LearnerKind::SgdWarm => {
+                format!("{} steps, B = {}, k' = {}, lr = {}; {sizes}", b.steps, o.batch, o.width, o.lr)
+            }
+            LearnerKind::Adam => {
+                format!("{} steps, B = {}, k' = {}, lr = {}; {sizes}", b.steps, o.batch, o.width, o.adam_lr)
+            }
+            LearnerKind::RfRidge => format!("{} features, λ = {}; {sizes}", o.features, o.lambda),
+            LearnerKind::Ridge | LearnerKind::Ridge2 => format!("λ = {}; {sizes}", o.lambda),
+            LearnerKind::Lll => format!("d+1 samples, N scanned; n_test = {}", b.n_test),
+            LearnerKind::Trivial | LearnerKind::Oracle => sizes,
+        }
+    }
+
     /// Every run of the grid in a fixed order, validated before any work starts; a spec that
     /// two axis values produce alike (say σ = "1/d" and 0.25 at d = 4) is listed once.
     pub fn points(&self) -> Result<Vec<GridPoint>, ParamError> {
@@ -498,7 +517,10 @@ fn publish(dir: &Path, grid: &Grid, rows: &[RunRecord]) -> Result<()> {
     let (summaries, advantages) =
         crate::reporting::summary::write_tables(dir, &grid.name, rows, names).map_err(Error::io(dir))?;
     let figure_error = |e: Box<dyn std::error::Error>| Error::io(dir)(std::io::Error::other(e.to_string()));
-    crate::reporting::figures::success_heatmaps(dir, &summaries).map_err(figure_error)?;
+    let budget = |learner: &str| {
+        grid.learners.iter().find(|k| k.name() == learner).map_or_else(String::new, |&k| grid.budget_label(k))
+    };
+    crate::reporting::figures::success_heatmaps(dir, &summaries, &budget).map_err(figure_error)?;
     crate::reporting::figures::advantage_plot(dir, &advantages).map_err(figure_error)?;
     Ok(())
 }

@@ -12,8 +12,8 @@ type DrawResult = Result<(), Box<dyn std::error::Error>>;
 /// One heatmap per (learner, data, noise model) of the success rate: a column per d, a row per
 /// σ (per (σ, β) pair where β varies). Cells live on a continuous [0, columns] × [0, rows] grid,
 /// so a single row or column is as tall or wide as any other, and the canvas never shrinks below
-/// its title.
-pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary]) -> DrawResult {
+/// its title, which names the learner's budget (`budget(learner)`).
+pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary], budget: &dyn Fn(&str) -> String) -> DrawResult {
     let mut panels: Vec<(&str, &str, &str)> =
         summaries.iter().map(|s| (s.learner.as_str(), s.data.as_str(), s.noise.as_str())).collect();
     panels.sort_unstable();
@@ -39,12 +39,17 @@ pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary]) -> DrawResult {
         rows.retain(|r| seen.insert(r.1.clone()));
         let path = dir.join(format!("success-{learner}-{data}-{noise}.svg"));
         let label_width = if betas.len() > 1 { 150 } else { 70 };
-        let size = ((label_width + 60 + 90 * ds.len() as u32).max(420), (100 + 40 * rows.len() as u32).max(180));
+        let caption = format!("{learner} ({data}, {noise} noise): learned fraction — {}", budget(learner));
+        let caption_width = 7 * caption.chars().count() as u32 + 40;
+        let size = (
+            (label_width + 60 + 90 * ds.len() as u32).max(420).max(caption_width),
+            (100 + 40 * rows.len() as u32).max(180),
+        );
         let root = SVGBackend::new(&path, size).into_drawing_area();
         root.fill(&WHITE)?;
         let (nx, ny) = (ds.len() as f64, rows.len() as f64);
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{learner}: learned fraction ({data}, {noise} noise)"), ("sans-serif", 15))
+            .caption(caption, ("sans-serif", 13))
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(label_width)
@@ -233,14 +238,16 @@ mod tests {
         // One σ (a form whose value differs per d), two β: two rows, not one per d and β value.
         let cells: Vec<PointSummary> =
             [2, 4, 8].iter().flat_map(|&d| [cell(d, "2^-24/d", 1), cell(d, "1/d", 0)]).collect();
-        success_heatmaps(dir.path(), &cells).unwrap();
+        let budget = |learner: &str| format!("{learner} budget: 1000 steps");
+        success_heatmaps(dir.path(), &cells, &budget).unwrap();
         let svg = std::fs::read_to_string(dir.path().join("success-adam-planted-gaussian.svg")).unwrap();
         let full: Vec<(f64, f64)> = rects(&svg).into_iter().filter(|(w, h)| *w > 20.0 && *h > 20.0).collect();
         assert!(full.len() >= 6, "six cells of real size: {:?}", rects(&svg));
         assert_eq!(svg.matches("σ=1/d, β=2^-24/d").count(), 1, "one row per (σ, β) pair");
+        assert!(svg.contains("adam budget: 1000 steps"), "the title carries the budget");
         // A single cell (one d, one σ) is drawn too.
         let one = tempfile::tempdir().unwrap();
-        success_heatmaps(one.path(), &[cell(2, "1/d", 4)]).unwrap();
+        success_heatmaps(one.path(), &[cell(2, "1/d", 4)], &budget).unwrap();
         let svg = std::fs::read_to_string(one.path().join("success-adam-planted-gaussian.svg")).unwrap();
         assert!(rects(&svg).iter().any(|(w, h)| *w > 100.0 && *h > 50.0), "{:?}", rects(&svg));
     }
