@@ -238,6 +238,9 @@ const SMALL_ENTRY: i64 = 1 << 30;
 /// A basis whose entries are all below [`SMALL_ENTRY`] (q-ary lattices, uniform bases): reduced
 /// with the floating-point algorithm directly. `None` leaves `basis` untouched.
 fn small_entry_path(basis: &mut Basis, delta: f64, deadline: Deadline) -> Option<LllStats> {
+    if basis.len() > basis.first().map_or(0, Vec::len) {
+        return None; // more rows than coordinates: dependent, the exact algorithm's case
+    }
     let mut rows: Vec<Vec<i64>> = basis
         .iter()
         .map(|r| r.iter().map(|v| v.to_i64().filter(|v| v.abs() < SMALL_ENTRY)).collect::<Option<_>>())
@@ -834,6 +837,11 @@ mod tests {
         let m: Vec<Vec<BigRational>> =
             rest.iter().map(|r| r.iter().map(|v| BigRational::from_integer(v.clone())).collect()).collect();
         assert_eq!(determinant(m).abs(), BigRational::one(), "the same lattice, ℤ²");
+        let mut wide = basis(&[&[1, 0, 0], &[0, 1, 0], &[0, 0, 1], &[5, 7, 11], &[2, 3, 4]]);
+        let start = std::time::Instant::now();
+        lll_reduce_auto(&mut wide, 0.99, Deadline::NONE).unwrap();
+        assert!(start.elapsed().as_secs_f64() < 5.0, "more rows than columns is settled at once");
+        assert!(wide[..2].iter().all(|r| r.iter().all(Zero::is_zero)), "{wide:?}");
         let mut twice = basis(&[&[2, 0, 0], &[0, 3, 0], &[4, 6, 0], &[0, 0, 5]]);
         lll_reduce_auto(&mut twice, 0.99, Deadline::NONE).unwrap();
         assert!(twice[0].iter().all(Zero::is_zero) && twice[1..].iter().all(|r| !r.iter().all(Zero::is_zero)));
