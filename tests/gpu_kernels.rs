@@ -10,7 +10,7 @@ use clwe_bench::backends::Phase;
 use clwe_bench::backends::cpu::generate::fill_normals;
 use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
 use clwe_bench::backends::cpu::teacher::label_rows;
-use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record, row_grid};
+use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record};
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
 use clwe_bench::backends::{DataSource, Optimizer, StudentParams, Teacher, TrainConfig, Trainer, View};
 use clwe_bench::math::philox::{Counter, Key, philox4x32_10};
@@ -27,23 +27,20 @@ fn ctx() -> &'static GpuContext {
     })
 }
 
-/// Runs one row kernel over a fresh workspace.
+/// Runs one kernel over a fresh workspace, launched as the trainer launches it.
 fn run_kernel(
     kernel: Kernel,
     fresh: bool,
     dims: Dims,
     words: impl Fn(Slot) -> u64,
-    threads: u64,
     init: impl Fn(&Workspace),
 ) -> Workspace {
     let ctx = ctx();
     let work = Workspace::new(ctx, words);
     init(&work);
     let (group, _uniform) = work.bind_group(ctx, &dims, &[]);
-    let pipeline = ctx.kernels.pipeline(&ctx.device, kernel, fresh).unwrap();
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    let max = ctx.device.limits().max_compute_workgroups_per_dimension;
-    record(&mut encoder, &[Dispatch { pipeline, group: &group, grid: row_grid(threads, max) }], None);
+    record(&mut encoder, &[Dispatch::launch(ctx, kernel, fresh, &group, &dims).unwrap()], None);
     ctx.submit_and_wait(encoder).unwrap();
     work
 }
@@ -61,7 +58,7 @@ fn gpu_philox(counters: &[(u32, u64, u32)], key: Key) -> Vec<Counter> {
                 key,
                 ..Dims::default()
             };
-            let work = run_kernel(Kernel::PhiloxWords, false, dims, |s| if s == Slot::X { 4 } else { 1 }, 1, |_| {});
+            let work = run_kernel(Kernel::PhiloxWords, false, dims, |s| if s == Slot::X { 4 } else { 1 }, |_| {});
             let w: Vec<u32> = work.read(ctx(), Slot::X, 0, 4).unwrap();
             [w[0], w[1], w[2], w[3]]
         })
@@ -90,14 +87,8 @@ fn philox_words_are_bit_identical_to_the_cpu_including_known_answers() {
         key,
         ..Dims::default()
     };
-    let work = run_kernel(
-        Kernel::PhiloxWords,
-        false,
-        dims,
-        |s| if s == Slot::X { 4 * u64::from(n) } else { 1 },
-        u64::from(n),
-        |_| {},
-    );
+    let work =
+        run_kernel(Kernel::PhiloxWords, false, dims, |s| if s == Slot::X { 4 * u64::from(n) } else { 1 }, |_| {});
     let words: Vec<u32> = work.read(ctx(), Slot::X, 0, 4 * n as usize).unwrap();
     for i in 0..n as u64 {
         let index = base + i;
@@ -128,8 +119,7 @@ fn gaussian_batches_match_the_cpu_generator() {
         let words = |s| {
             if s == Slot::X { u64::from(rows) * d as u64 } else { 1 }
         };
-        let work =
-            run_kernel(Kernel::GaussianBatch, false, dims, words, u64::from(rows) * d.div_ceil(4) as u64, |_| {});
+        let work = run_kernel(Kernel::GaussianBatch, false, dims, words, |_| {});
         let gpu: Vec<f32> = work.read(ctx(), Slot::X, 0, rows as usize * d).unwrap();
         let mut cpu = vec![0f32; rows as usize * d];
         fill_normals(&stream, first, d, &mut cpu);
@@ -192,7 +182,7 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
                 Slot::Secret => d as u64,
                 _ => 1,
             };
-            let work = run_kernel(Kernel::Teacher, fresh, dims, words, u64::from(rows), |w| {
+            let work = run_kernel(Kernel::Teacher, fresh, dims, words, |w| {
                 w.write(ctx(), Slot::X, &x);
                 w.write(ctx(), Slot::Secret, &t.w);
             });

@@ -369,6 +369,40 @@ pub struct Dispatch<'a> {
     pub grid: (u32, u32),
 }
 
+impl<'a> Dispatch<'a> {
+    /// The launch of `kernel` (with `FRESH` as given) over the chunk that `dims` describes, its
+    /// parameters bound in `group`: the pipeline from the cache and the grid from
+    /// [`Kernel::grid`] — the one place a kernel's launch is put together.
+    pub fn launch(
+        ctx: &super::GpuContext,
+        kernel: Kernel,
+        fresh: bool,
+        group: &'a wgpu::BindGroup,
+        dims: &Dims,
+    ) -> Result<Self, Error> {
+        let pipeline = ctx.kernels.pipeline(&ctx.device, kernel, fresh)?;
+        Ok(Self { pipeline, group, grid: kernel.grid(dims, ctx.device.limits().max_compute_workgroups_per_dimension) })
+    }
+}
+
+impl Kernel {
+    /// The workgroup grid of one launch over the chunk `dims` describes (`max_per_dim`: the
+    /// adapter's limit): one invocation per row for the row kernels, per (row, block of 4
+    /// coordinates) for the Gaussian batch, per 64×64 output tile for the two products, per
+    /// hidden unit for the head gradients, one for the step counter.
+    pub fn grid(self, dims: &Dims, max_per_dim: u32) -> (u32, u32) {
+        let rows = u64::from(dims.rows);
+        match self {
+            Self::PhiloxWords | Self::Teacher | Self::Residuals | Self::Evaluate => row_grid(rows, max_per_dim),
+            Self::GaussianBatch => row_grid(rows * u64::from(dims.d.div_ceil(4)), max_per_dim),
+            Self::Forward => (dims.rows.div_ceil(TILE), dims.n_tiles),
+            Self::HiddenGrad => (dims.width.div_ceil(TILE), dims.d.div_ceil(TILE)),
+            Self::HeadGrads => (dims.width.div_ceil(ROW_GROUP), 1),
+            Self::Advance => (1, 1),
+        }
+    }
+}
+
 /// Workgroups for `threads` invocations of a 256-wide row kernel, folded into two dimensions
 /// when more than `max_per_dim` are needed (the kernels rebuild the flat id).
 pub fn row_grid(threads: u64, max_per_dim: u32) -> (u32, u32) {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::GpuContext;
 use super::kernels::{
     BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, ShaderOptimizer, Slot,
-    TILE, Workspace, record, row_grid,
+    TILE, Workspace, record,
 };
 use crate::backends::{
     DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer, View,
@@ -56,7 +56,6 @@ pub struct GpuTrainer<'a> {
     work: Workspace,
     chunks: Vec<Chunk>,
     rows_cap: u32,
-    n_tiles: u32,
     train_groups: Vec<(wgpu::BindGroup, wgpu::Buffer)>,
     eval_group: (wgpu::BindGroup, wgpu::Buffer),
     _eval_labels: wgpu::Buffer,
@@ -245,7 +244,6 @@ impl<'a> GpuTrainer<'a> {
             work,
             chunks,
             rows_cap,
-            n_tiles: n_tiles as u32,
             train_groups,
             eval_group,
             _eval_labels: eval_labels,
@@ -275,15 +273,9 @@ impl<'a> GpuTrainer<'a> {
         if let DataSource::Fixed { m } = self.config.data {
             let dims = Dims { rows: m as u32, flags: BASE_FROM_DIMS, ..self.base };
             let (group, _uniform) = self.work.bind_group(ctx, &dims, &[]);
-            let max = ctx.device.limits().max_compute_workgroups_per_dimension;
-            let blocks = self.config.d.div_ceil(4) as u64;
             let dispatches = [
-                Dispatch {
-                    pipeline: self.pipeline(Kernel::GaussianBatch, false)?,
-                    group: &group,
-                    grid: row_grid(m * blocks, max),
-                },
-                Dispatch { pipeline: self.pipeline(Kernel::Teacher, false)?, group: &group, grid: row_grid(m, max) },
+                Dispatch::launch(ctx, Kernel::GaussianBatch, false, &group, &dims)?,
+                Dispatch::launch(ctx, Kernel::Teacher, false, &group, &dims)?,
             ];
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             record(&mut encoder, &dispatches, None);
@@ -293,60 +285,33 @@ impl<'a> GpuTrainer<'a> {
         ctx.check()
     }
 
-    fn pipeline(&self, kernel: Kernel, fresh: bool) -> Result<wgpu::ComputePipeline, Error> {
-        self.ctx.kernels.pipeline(&self.ctx.device, kernel, fresh)
-    }
-
     /// The dispatches of `phase` for one step.
     fn phase_dispatches(&self, phase: Phase) -> Result<Vec<Dispatch<'_>>, Error> {
-        let max = self.ctx.device.limits().max_compute_workgroups_per_dimension;
-        let (d, k) = (self.config.d as u32, self.config.width as u32);
         let online = self.config.data == DataSource::Online;
         let fresh = online && self.options.fused_sampling;
+        let sampling = matches!(phase, Phase::Generate | Phase::Step);
+        let mut kernels: Vec<(Kernel, bool)> = Vec::new();
+        if sampling && online && !fresh {
+            kernels.push((Kernel::GaussianBatch, false));
+        }
+        if sampling && online {
+            kernels.push((Kernel::Teacher, fresh));
+        }
+        if matches!(phase, Phase::Forward | Phase::Step) {
+            kernels.extend([(Kernel::Forward, fresh), (Kernel::Residuals, false)]);
+        }
+        if matches!(phase, Phase::Backward | Phase::Step) {
+            kernels.extend([(Kernel::HiddenGrad, fresh), (Kernel::HeadGrads, false)]);
+        }
         let mut out = Vec::new();
         for (chunk, (group, _)) in self.chunks.iter().zip(&self.train_groups) {
-            let rows = u64::from(chunk.rows);
-            let sampling = matches!(phase, Phase::Generate | Phase::Step);
-            if sampling && online && !fresh {
-                let threads = rows * u64::from(d.div_ceil(4));
-                out.push(Dispatch {
-                    pipeline: self.pipeline(Kernel::GaussianBatch, false)?,
-                    group,
-                    grid: row_grid(threads, max),
-                });
-            }
-            if sampling && online {
-                out.push(Dispatch {
-                    pipeline: self.pipeline(Kernel::Teacher, fresh)?,
-                    group,
-                    grid: row_grid(rows, max),
-                });
-            }
-            if matches!(phase, Phase::Forward | Phase::Step) {
-                let grid = (chunk.rows.div_ceil(TILE), self.n_tiles);
-                out.push(Dispatch { pipeline: self.pipeline(Kernel::Forward, fresh)?, group, grid });
-                out.push(Dispatch {
-                    pipeline: self.pipeline(Kernel::Residuals, false)?,
-                    group,
-                    grid: row_grid(rows, max),
-                });
-            }
-            if matches!(phase, Phase::Backward | Phase::Step) {
-                let grid = (k.div_ceil(TILE), d.div_ceil(TILE));
-                out.push(Dispatch { pipeline: self.pipeline(Kernel::HiddenGrad, fresh)?, group, grid });
-                out.push(Dispatch {
-                    pipeline: self.pipeline(Kernel::HeadGrads, false)?,
-                    group,
-                    grid: (k.div_ceil(ROW_GROUP), 1),
-                });
+            let dims = Dims { rows: chunk.rows, ..self.base };
+            for &(kernel, fresh) in &kernels {
+                out.push(Dispatch::launch(self.ctx, kernel, fresh, group, &dims)?);
             }
         }
         if phase == Phase::Step {
-            out.push(Dispatch {
-                pipeline: self.pipeline(Kernel::Advance, false)?,
-                group: &self.train_groups[0].0,
-                grid: (1, 1),
-            });
+            out.push(Dispatch::launch(self.ctx, Kernel::Advance, false, &self.train_groups[0].0, &self.base)?);
         }
         Ok(out)
     }
@@ -418,25 +383,17 @@ impl Trainer for GpuTrainer<'_> {
 
     fn evaluate(&mut self, n_test: u64, trivial: f32, view: View) -> Result<Evaluation, Error> {
         let ctx = self.ctx;
-        let max = ctx.device.limits().max_compute_workgroups_per_dimension;
         let group = &self.eval_group.0;
-        let dispatch = |kernel, fresh, grid| -> Result<Dispatch<'_>, Error> {
-            Ok(Dispatch { pipeline: self.pipeline(kernel, fresh)?, group, grid })
-        };
         let mut sums = EvalSums::default();
         for first in (0..n_test).step_by(self.rows_cap as usize) {
             let rows = (n_test - first).min(u64::from(self.rows_cap)) as u32;
-            ctx.queue.write_buffer(
-                &self.eval_group.1,
-                0,
-                bytemuck::bytes_of(&eval_dims(&self.base, &self.config, self.rows_cap, first, rows, trivial, view)),
-            );
-            let (grid_rows, n_groups) =
-                (row_grid(u64::from(rows), max), u64::from(rows).div_ceil(u64::from(ROW_GROUP)));
+            let dims = eval_dims(&self.base, &self.config, self.rows_cap, first, rows, trivial, view);
+            ctx.queue.write_buffer(&self.eval_group.1, 0, bytemuck::bytes_of(&dims));
+            let n_groups = u64::from(rows).div_ceil(u64::from(ROW_GROUP));
             let dispatches = [
-                dispatch(Kernel::Teacher, true, grid_rows)?,
-                dispatch(Kernel::Forward, true, (rows.div_ceil(TILE), self.n_tiles))?,
-                dispatch(Kernel::Evaluate, false, grid_rows)?,
+                Dispatch::launch(ctx, Kernel::Teacher, true, group, &dims)?,
+                Dispatch::launch(ctx, Kernel::Forward, true, group, &dims)?,
+                Dispatch::launch(ctx, Kernel::Evaluate, false, group, &dims)?,
             ];
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             record(&mut encoder, &dispatches, None);
