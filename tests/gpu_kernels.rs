@@ -7,9 +7,9 @@
 use std::sync::OnceLock;
 
 use clwe_bench::backends::Phase;
-use clwe_bench::backends::cpu::generate::fill_normals;
+use clwe_bench::backends::cpu::generate::gaussian_batch;
 use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
-use clwe_bench::backends::cpu::teacher::label_rows;
+use clwe_bench::backends::cpu::teacher::teacher;
 use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record};
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
 use clwe_bench::backends::{DataSource, Optimizer, StudentParams, Teacher, TrainConfig, Trainer, View};
@@ -122,14 +122,14 @@ fn gaussian_batches_match_the_cpu_generator() {
         let work = run_kernel(Kernel::GaussianBatch, false, dims, words, |_| {});
         let gpu: Vec<f32> = work.read(ctx(), Slot::X, 0, rows as usize * d).unwrap();
         let mut cpu = vec![0f32; rows as usize * d];
-        fill_normals(&stream, first, d, &mut cpu);
+        gaussian_batch(&stream, first, d, &mut cpu);
         for (i, (g, c)) in gpu.iter().zip(&cpu).enumerate() {
             close(*g, *c, 2e-5, &format!("d {d} element {i}"));
         }
     }
 }
 
-fn teacher(d: usize, noise: NoiseModel, null: bool, phase_noise: f32) -> Teacher {
+fn teacher_of(d: usize, noise: NoiseModel, null: bool, phase_noise: f32) -> Teacher {
     Teacher {
         w: secret_direction(4, 0, d).iter().map(|&v| v as f32).collect(),
         gamma_s: 2.0 * (d as f32).sqrt() / std::f32::consts::TAU.sqrt(),
@@ -151,14 +151,14 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
         (8, NoiseModel::Laplace, true, 0.0),
         (5, NoiseModel::Gaussian, false, 0.05),
     ] {
-        let t = teacher(d, noise, null, phase_noise);
+        let t = teacher_of(d, noise, null, phase_noise);
         let rows = 300u32;
         let inputs = Stream::new(t.seed, 0, Role::TrainInputs);
         let scalars = Stream::new(t.seed, 0, Role::TrainScalars);
         let mut x = vec![0f32; rows as usize * d];
-        fill_normals(&inputs, 0, d, &mut x);
+        gaussian_batch(&inputs, 0, d, &mut x);
         let (mut targets, mut labels) = (vec![0f32; rows as usize], vec![0f32; rows as usize]);
-        label_rows(&t, &scalars, 0, &x, &mut targets, &mut labels);
+        teacher(&t, &scalars, 0, &x, &mut targets, &mut labels);
         for fresh in [false, true] {
             let dims = Dims {
                 d: d as u32,
@@ -196,7 +196,7 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
 }
 
 fn config(d: usize, width: usize, batch: usize, data: DataSource, optimizer: Optimizer) -> TrainConfig {
-    TrainConfig { d, width, batch, data, optimizer, teacher: teacher(d, NoiseModel::Gaussian, false, 0.0) }
+    TrainConfig { d, width, batch, data, optimizer, teacher: teacher_of(d, NoiseModel::Gaussian, false, 0.0) }
 }
 
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {
@@ -235,7 +235,7 @@ fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch() {
         gpu.run_phase(Phase::Backward, 1).unwrap();
         let mut grads = Grads::zeros(d, k);
         let mut partials = vec![0f32; 32 * k];
-        step::output_grads(&init, &g, &mut z, &mut grads, &mut partials);
+        step::head_grads(&init, &g, &mut z, &mut grads, &mut partials);
         step::hidden_grad(&z, &x, b, d, k, &mut grads.v);
         let mut want = init.clone();
         step::apply_update(cfg.optimizer, None, &mut want, &grads, 1);

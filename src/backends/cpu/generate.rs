@@ -38,7 +38,7 @@ fn philox_lanes(ctr: &mut [[u32; LANES]; 4], key: Key) {
 
 /// Fills `out` (rows × d, row-major) with the standard normals of samples
 /// `first .. first + rows` of `stream` (coordinate c from block c/4, position c%4).
-pub fn fill_normals(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+pub fn gaussian_batch(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
     assert_eq!(out.len() % d, 0, "output is not a whole number of rows");
     out.par_chunks_mut(ROWS_PER_TASK * d).enumerate().for_each(|(task, chunk)| {
         let first_row = first + (task * ROWS_PER_TASK) as u64;
@@ -109,7 +109,7 @@ mod tests {
         for d in [1, 3, 4, 5, 17, 64] {
             let rows = 150; // crosses task and lane boundaries
             let mut out = vec![0f32; rows * d];
-            fill_normals(&stream, 1_000, d, &mut out);
+            gaussian_batch(&stream, 1_000, d, &mut out);
             for r in 0..rows {
                 for c in 0..d {
                     let w = stream.words(1_000 + r as u64, (c / 4) as u32);
@@ -129,7 +129,7 @@ mod tests {
     fn normals_have_unit_variance_and_gaussian_kurtosis() {
         let stream = Stream::new(5, 0, Role::TestInputs);
         let mut out = vec![0f32; 100_000 * 8];
-        fill_normals(&stream, 0, 8, &mut out);
+        gaussian_batch(&stream, 0, 8, &mut out);
         let n = out.len() as f64;
         let mean = out.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
         let var = out.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;

@@ -1,5 +1,5 @@
 //! One SGD/Adam step of the student on the CPU, as the kernels the GPU runs:
-//! `forward` (Z = X·Vᵀ + b, fused ReLU and output layer), `residuals`, `output_grads` (dc, db, da
+//! `forward` (Z = X·Vᵀ + b, fused ReLU and output layer), `residuals`, `head_grads` (dc, db, da
 //! and D = g·aᵀ ⊙ 1[Z > 0] in place of Z), `hidden_grad` (dV = Dᵀ·X) and `apply_update`.
 //! Matrix products go to [`super::gemm::sgemm`]; the elementwise kernels are compiled for the CPU's
 //! vector extensions ([`crate::multiversion!`]) and spread over rayon's threads.
@@ -7,8 +7,8 @@
 use rayon::prelude::*;
 
 use super::gemm::{Operand, sgemm};
-use super::generate::fill_normals;
-use super::teacher::label_rows;
+use super::generate::gaussian_batch;
+use super::teacher::teacher;
 use crate::backends::{
     DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer, View,
 };
@@ -121,7 +121,7 @@ impl Grads {
 
 /// dc = Σ g_i, da_j = Σ_i g_i ReLU(z_ij), db_j = Σ_i D_ij, and Z ← D = g·aᵀ ⊙ 1[Z > 0].
 /// `partials` is scratch of length ≥ 2·REDUCTION_PARTS·k'.
-pub fn output_grads(s: &StudentParams, g: &[f32], z: &mut [f32], grads: &mut Grads, partials: &mut [f32]) {
+pub fn head_grads(s: &StudentParams, g: &[f32], z: &mut [f32], grads: &mut Grads, partials: &mut [f32]) {
     let k = s.width();
     let rows = g.len();
     let rows_per_part = rows.div_ceil(REDUCTION_PARTS).max(1);
@@ -205,8 +205,8 @@ impl Batch {
 
     /// Samples `first ..` of the `inputs`/`scalars` streams.
     fn draw(&mut self, config: &TrainConfig, inputs: &Stream, scalars: &Stream, first: u64) {
-        fill_normals(inputs, first, config.d, &mut self.x);
-        label_rows(&config.teacher, scalars, first, &self.x, &mut self.targets, &mut self.labels);
+        gaussian_batch(inputs, first, config.d, &mut self.x);
+        teacher(&config.teacher, scalars, first, &self.x, &mut self.targets, &mut self.labels);
     }
 }
 
@@ -299,7 +299,7 @@ impl CpuTrainer {
     /// Gradients from the residuals and Z of the current batch, and the update.
     fn backward_update(&mut self) {
         let (b, d, k) = (self.config.batch, self.config.d, self.config.width);
-        output_grads(&self.student, &self.g[..b], &mut self.z, &mut self.grads, &mut self.partials);
+        head_grads(&self.student, &self.g[..b], &mut self.z, &mut self.grads, &mut self.partials);
         hidden_grad(&self.z, &current_batch(&self.fixed, &self.batch).x, b, d, k, &mut self.grads.v);
         apply_update(self.config.optimizer, self.adam.as_mut(), &mut self.student, &self.grads, self.steps + 1);
     }
@@ -354,7 +354,7 @@ impl Trainer for CpuTrainer {
                 View::Learning => &batch.targets,
                 View::Observed => &batch.labels,
             };
-            sums.add(&eval_sums(p, reference, trivial));
+            sums.add(&evaluate(p, reference, trivial));
         }
         Ok(sums.finish())
     }
@@ -365,7 +365,7 @@ impl Trainer for CpuTrainer {
 }
 
 /// The evaluation sums of predictions `p` against `targets`, in f64.
-pub fn eval_sums(p: &[f32], targets: &[f32], trivial: f32) -> EvalSums {
+pub fn evaluate(p: &[f32], targets: &[f32], trivial: f32) -> EvalSums {
     p.iter().zip(targets).fold(EvalSums::default(), |mut s, (&p, &f)| {
         let (es, et) = ((f64::from(p) - f64::from(f)).powi(2), (f64::from(trivial) - f64::from(f)).powi(2));
         s.n += 1;
@@ -396,7 +396,7 @@ mod tests {
         forward(s, x, &mut z, &mut g);
         residuals(&mut g, labels, b);
         let mut grads = Grads::zeros(s.d, k);
-        output_grads(s, &g, &mut z, &mut grads, &mut vec![0.0; 2 * REDUCTION_PARTS * k]);
+        head_grads(s, &g, &mut z, &mut grads, &mut vec![0.0; 2 * REDUCTION_PARTS * k]);
         hidden_grad(&z, x, b, s.d, k, &mut grads.v);
         grads
     }
@@ -412,7 +412,7 @@ mod tests {
         let (d, k, b) = (3, 5, 40);
         let s = StudentParams::standard_init(d, k, 9, 0);
         let mut x = vec![0.0; b * d];
-        fill_normals(&Stream::new(9, 0, Role::TrainInputs), 0, d, &mut x);
+        gaussian_batch(&Stream::new(9, 0, Role::TrainInputs), 0, d, &mut x);
         let labels: Vec<f32> = (0..b).map(|i| (i as f32 * 0.37).sin()).collect();
         let grads = gradients(&s, &x, &labels);
         // Central differences in f64 over the f32 steps actually taken (h = 1e-3 keeps kink

@@ -52,7 +52,7 @@ pub fn target_and_clean_label(teacher: &Teacher, scalars: &Stream, index: u64, x
 }
 
 /// Targets and labels of samples `first ..` whose inputs are the rows of `x`.
-pub fn label_rows(teacher: &Teacher, scalars: &Stream, first: u64, x: &[f32], targets: &mut [f32], labels: &mut [f32]) {
+pub fn teacher(teacher: &Teacher, scalars: &Stream, first: u64, x: &[f32], targets: &mut [f32], labels: &mut [f32]) {
     let d = teacher.w.len();
     x.par_chunks(d).zip(targets.par_iter_mut()).zip(labels.par_iter_mut()).enumerate().for_each(|(r, ((x, f), l))| {
         let index = first + r as u64;
