@@ -362,3 +362,15 @@ fn the_lll_frontier_follows_the_store_rules_and_shards_split_its_groups() {
         std::fs::read_to_string(whole.join("cells.csv")).unwrap()
     );
 }
+
+#[test]
+fn summaries_carry_the_numbers_behind_the_labels_and_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, out) = finished_sweep(tmp.path(), "out");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("| σ | log₂σ | γ | γ_s |"), "{md}");
+    assert!(md.contains("| 3 | 1/d | -1.6 | 3.464 | 1.382 |"), "σ = 1/3, γ = 2√3, γ_s = γ/√(2π)\n{md}");
+    assert!(md.contains("Budget: 0 steps, m = 500, n_test = 500"), "{md}");
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains("log2_sigma,log2_beta,gamma,gamma_s"), "{csv}");
+}

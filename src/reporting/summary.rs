@@ -108,6 +108,14 @@ pub struct PointSummary {
     pub sigma: String,
     /// β label.
     pub beta: String,
+    /// log₂ σ (−∞ for σ = 0), the σ label's value at this d.
+    pub log2_sigma: f64,
+    /// log₂ β (−∞ for β = 0).
+    pub log2_beta: f64,
+    /// γ (lattice convention).
+    pub gamma: f64,
+    /// γ_s = γ/√(2π), the frequency of the learning problem.
+    pub gamma_s: f64,
     /// log₂ σ, for ordering.
     #[serde(skip)]
     pub sigma_order: OrderedF64,
@@ -206,6 +214,10 @@ pub fn summarize(rows: &[RunRecord], names: LevelNames<'_>) -> Vec<PointSummary>
                 says_clwe: mean(&|r| f64::from(u8::from(says_clwe(r)))),
                 said_clwe: rows.iter().filter(|r| says_clwe(r)).count(),
                 regime: regime(rows[0]).into(),
+                log2_sigma: rows[0].sigma.log2(),
+                log2_beta: rows[0].beta.log2(),
+                gamma: rows[0].gamma,
+                gamma_s: rows[0].gamma_s,
                 learner: key.learner,
                 data: key.data,
                 noise: key.noise,
@@ -216,6 +228,16 @@ pub fn summarize(rows: &[RunRecord], names: LevelNames<'_>) -> Vec<PointSummary>
             }
         })
         .collect()
+}
+
+/// The budget and student options of a grid's runs, in one line.
+fn budget_line(spec: &crate::experiments::runs::RunSpec) -> String {
+    let (b, o) = (&spec.budget, &spec.options);
+    format!(
+        "{} steps, m = {}, n_test = {}; students B = {}, k' = {}, lr = {} (sgd), {} (adam); \
+         {} random features, ridge λ = {}",
+        b.steps, b.train_samples, b.n_test, o.batch, o.width, o.lr, o.adam_lr, o.features, o.lambda
+    )
 }
 
 /// Distinguishing advantage at one grid point.
@@ -321,6 +343,9 @@ pub fn write_tables(
                 s.noise.clone(),
                 s.d.to_string(),
                 s.sigma.clone(),
+                format!("{:.1}", s.log2_sigma),
+                format!("{:.3}", s.gamma),
+                format!("{:.3}", s.gamma_s),
                 format!("{}/{}", s.learned, s.runs),
                 f(s.mean_delta),
                 format!("{:.3}", s.mean_r),
@@ -334,13 +359,30 @@ pub fn write_tables(
     let mut md = format!(
         "# {title}\n\n{} runs. Learned = the lower 99% bound of Δ exceeds ε = max(0.01·Var f, 4·SE) (SPEC §8). \
          Δ = MSE(trivial) − MSE(h) on held-out samples against the noise-free target; r = Δ/Var f.\n\
-         Backends: {}. Version: {}.\n\n",
+         log₂σ, γ and γ_s are the numbers behind the labels at each d. Budget: {}. \
+         Instances are the grid's `instances` seeds, the same in every σ cell of a (learner, d) (common random \
+         numbers across noise levels).\nBackends: {}. Version: {}.\n\n",
         rows.len(),
+        rows.first().map_or("–".to_string(), |r| budget_line(&r.spec)),
         backends.into_iter().collect::<Vec<_>>().join("; "),
         rows.first().map_or("–".to_string(), |r| r.version.clone())
     );
     md += &markdown_table(
-        &["learner", "data", "noise", "d", "σ", "learned", "mean Δ", "mean r", "mean |cos|", "mean s"],
+        &[
+            "learner",
+            "data",
+            "noise",
+            "d",
+            "σ",
+            "log₂σ",
+            "γ",
+            "γ_s",
+            "learned",
+            "mean Δ",
+            "mean r",
+            "mean |cos|",
+            "mean s",
+        ],
         &body,
     );
     write_file_atomically(&dir.join("summary.md"), md.as_bytes())?;
