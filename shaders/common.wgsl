@@ -28,6 +28,10 @@ struct Dims {
     n_tiles: u32,       // column tiles of the forward product (partial outputs per row)
     batch_mod_m: u32,   // B mod m (fixed data)
     phase_noise: f32,   // β_s of CLWE-derived labels: ℓ = φ(γ_s⟨w,x⟩ + e) + ξ (0: planted)
+    lr_decay_steps: u32, // T of the cosine learning-rate decay (0: constant rate)
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 // Advanced once per step by `advance` (shaders/output.wgsl).
@@ -108,10 +112,20 @@ fn flat_id(wid: vec3<u32>, lid: u32, groups: vec3<u32>, size: u32) -> u32 {
     return (wid.y * groups.x + wid.x) * size + lid;
 }
 
+// The learning rate of this step: dims.lr, times ½(1 + cos(π·t/T)) when a cosine decay over T
+// steps is set (LrSchedule::factor in Rust).
+fn step_lr() -> f32 {
+    if (dims.lr_decay_steps == 0u) {
+        return dims.lr;
+    }
+    let x = f32(min(state.step, dims.lr_decay_steps)) / f32(dims.lr_decay_steps);
+    return dims.lr * (0.5 * (1.0 + cos(3.14159265 * x)));
+}
+
 // Applies the optimizer to one parameter; Adam's moments live at moments[m_index], [v_index].
 fn updated(param: f32, grad: f32, m_index: u32, v_index: u32) -> f32 {
     if (dims.optimizer == OPTIMIZER_SGD) {
-        return param - dims.lr * grad;
+        return param - step_lr() * grad;
     }
     let t = f32(state.step + 1u);
     let m = dims.beta1 * moments[m_index] + (1.0 - dims.beta1) * grad;
@@ -120,7 +134,7 @@ fn updated(param: f32, grad: f32, m_index: u32, v_index: u32) -> f32 {
     moments[v_index] = s;
     let m_hat = m / (1.0 - pow(dims.beta1, t));
     let s_hat = s / (1.0 - pow(dims.beta2, t));
-    return param - dims.lr * m_hat / (sqrt(s_hat) + dims.eps);
+    return param - step_lr() * m_hat / (sqrt(s_hat) + dims.eps);
 }
 
 // Adds this chunk's gradient to the accumulated one; on the last chunk of the step applies the

@@ -12,7 +12,9 @@ use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
 use clwe_bench::backends::cpu::teacher::teacher;
 use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record};
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
-use clwe_bench::backends::{DataSource, Optimizer, StudentParams, Teacher, TrainConfig, Trainer, View};
+use clwe_bench::backends::{
+    DataSource, LrSchedule, Optimizer, Schedule, StudentParams, Teacher, TrainConfig, Trainer, View,
+};
 use clwe_bench::math::philox::{Counter, Key, philox4x32_10};
 use clwe_bench::params::NoiseModel;
 use clwe_bench::sampling::secret_direction;
@@ -196,7 +198,13 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
 }
 
 fn config(d: usize, width: usize, batch: usize, data: DataSource, optimizer: Optimizer) -> TrainConfig {
-    TrainConfig { d, width, batch, data, optimizer, teacher: teacher_of(d, NoiseModel::Gaussian, false, 0.0) }
+    let teacher = teacher_of(d, NoiseModel::Gaussian, false, 0.0);
+    TrainConfig { d, width, batch, data, optimizer, schedule: LrSchedule::default(), teacher }
+}
+
+/// `c` with a cosine learning-rate decay over `steps` steps.
+fn cosine(c: TrainConfig, steps: u64) -> TrainConfig {
+    TrainConfig { schedule: LrSchedule { kind: Schedule::Cosine, steps }, ..c }
 }
 
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {
@@ -256,9 +264,13 @@ fn fifty_steps_agree_with_the_cpu_backend() {
         (config(9, 20, 600, DataSource::Online, Optimizer::adam(1e-3)), chunked),
         (config(9, 20, 600, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), chunked),
         (config(7, 40, 100, DataSource::Fixed { m: 250 }, Optimizer::Sgd { lr: 0.1 }), GpuOptions::default()),
+        // A cosine decay over 60 steps (50 run: the rate has fallen to 7% of lr by the last).
+        (cosine(config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), 60), GpuOptions::default()),
+        (cosine(config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)), 60), fused),
     ];
     for (cfg, options) in cases {
-        let what = format!("d {} k' {} B {} {:?} {:?}", cfg.d, cfg.width, cfg.batch, cfg.data, options);
+        let what =
+            format!("d {} k' {} B {} {:?} {:?} {:?}", cfg.d, cfg.width, cfg.batch, cfg.data, cfg.schedule, options);
         let init = StudentParams::standard_init(cfg.d, cfg.width, 2, 0);
         let mut gpu = GpuTrainer::new(ctx(), &cfg, &init, options).unwrap();
         let mut cpu = CpuTrainer::new(&cfg, &init).unwrap();

@@ -112,6 +112,10 @@ fn the_dims_uniform_has_the_layout_of_its_wgsl_struct() {
         ("n_tiles", offset_of!(Dims, n_tiles)),
         ("batch_mod_m", offset_of!(Dims, batch_mod_m)),
         ("phase_noise", offset_of!(Dims, phase_noise)),
+        ("lr_decay_steps", offset_of!(Dims, lr_decay_steps)),
+        ("pad0", offset_of!(Dims, pad)),
+        ("pad1", offset_of!(Dims, pad) + 4),
+        ("pad2", offset_of!(Dims, pad) + 8),
     ];
     let wgsl: Vec<(&str, usize)> =
         members.iter().map(|m| (m.name.as_deref().unwrap_or("?"), m.offset as usize)).collect();

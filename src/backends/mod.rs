@@ -44,6 +44,56 @@ impl Optimizer {
     pub fn adam(lr: f32) -> Self {
         Self::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
     }
+
+    /// The same rule with its learning rate multiplied by `factor`.
+    pub fn scaled(self, factor: f32) -> Self {
+        match self {
+            Self::Sgd { lr } => Self::Sgd { lr: lr * factor },
+            Self::Adam { lr, beta1, beta2, eps } => Self::Adam { lr: lr * factor, beta1, beta2, eps },
+        }
+    }
+}
+
+/// The learning-rate schedule: the rate of step t (0-based) is lr·factor(t).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// factor 1.
+    #[default]
+    Constant,
+    /// Cosine decay to 0 over the run's step budget: factor ½(1 + cos(π·t/T)).
+    Cosine,
+}
+
+/// A schedule over a run of `steps` steps (what the kernels see: 0 means constant).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LrSchedule {
+    /// The shape.
+    pub kind: Schedule,
+    /// The run's steps T.
+    pub steps: u64,
+}
+
+impl LrSchedule {
+    /// The rate multiplier of step `t` (0-based), in f32 as the shaders compute it.
+    pub fn factor(self, t: u64) -> f32 {
+        match self.kind {
+            Schedule::Constant => 1.0,
+            Schedule::Cosine if self.steps == 0 => 1.0,
+            Schedule::Cosine => {
+                let x = t.min(self.steps) as f32 / self.steps as f32;
+                0.5 * (1.0 + (std::f32::consts::PI * x).cos())
+            }
+        }
+    }
+
+    /// T as the shaders read it: 0 for a constant rate.
+    pub fn decay_steps(self) -> u32 {
+        match self.kind {
+            Schedule::Constant => 0,
+            Schedule::Cosine => self.steps.min(u64::from(u32::MAX)) as u32,
+        }
+    }
 }
 
 /// Where training samples come from.
@@ -97,6 +147,8 @@ pub struct TrainConfig {
     pub data: DataSource,
     /// The update rule.
     pub optimizer: Optimizer,
+    /// Its learning-rate schedule.
+    pub schedule: LrSchedule,
     /// The labelling teacher.
     pub teacher: Teacher,
 }

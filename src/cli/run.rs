@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::problem::{CapArgs, InstanceArgs, ProblemArgs};
-use clwe_bench::backends::{BackendChoice, select_engine};
+use clwe_bench::backends::{BackendChoice, Schedule, select_engine};
 use clwe_bench::error::Result;
 use clwe_bench::experiments::runs::{RunSpec, run_one};
 use clwe_bench::learners::{Budget, LearnerKind, LearnerOptions};
@@ -49,6 +49,12 @@ pub struct RunArgs {
     /// Precision N of lll in bits [default: scanned for the noise].
     #[arg(long)]
     precision_bits: Option<u32>,
+    /// Students' learning-rate schedule over --budget-steps: constant, or cosine decay to 0.
+    #[arg(long, value_enum, default_value = "constant")]
+    schedule: Schedule,
+    /// Students' initial output layer scale: 1 = standard initialisation, 0 = the zero function.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    output_init: f32,
     /// Print the full record as JSON.
     #[arg(long)]
     json: bool,
@@ -82,6 +88,8 @@ impl RunArgs {
                 features: self.features,
                 lambda: self.lambda,
                 precision_bits: self.precision_bits,
+                schedule: self.schedule,
+                output_init: self.output_init,
             },
         })
     }

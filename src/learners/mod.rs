@@ -11,8 +11,8 @@ pub mod students;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backends::Optimizer;
 use crate::backends::{Engine, EvalSums, Evaluation, Teacher};
+use crate::backends::{Optimizer, Schedule};
 use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::math::target::{CappedTriangle, WidthRule, dot};
@@ -387,6 +387,22 @@ pub struct LearnerOptions {
     pub lambda: f64,
     /// Precision N of `lll` (bits); none = automatic.
     pub precision_bits: Option<u32>,
+    /// Students' learning-rate schedule over the step budget (omitted when constant, so grids
+    /// and run ids written before it existed are unchanged).
+    #[serde(skip_serializing_if = "is_constant")]
+    pub schedule: Schedule,
+    /// Scale of the students' initial output layer: 1 is the standard initialisation, 0 starts
+    /// at the zero function (omitted when 1).
+    #[serde(skip_serializing_if = "is_one")]
+    pub output_init: f32,
+}
+
+fn is_constant(s: &Schedule) -> bool {
+    *s == Schedule::Constant
+}
+
+fn is_one(v: &f32) -> bool {
+    *v == 1.0
 }
 
 impl Default for LearnerOptions {
@@ -400,6 +416,8 @@ impl Default for LearnerOptions {
             features: 512,
             lambda: 1e-3,
             precision_bits: None,
+            schedule: Schedule::Constant,
+            output_init: 1.0,
         }
     }
 }
@@ -429,6 +447,12 @@ impl LearnerOptions {
             &format!("an integer in 1..={MAX_FEATURES}"),
         )?;
         ensure(self.lambda.is_finite() && self.lambda >= 0.0, "--lambda", self.lambda, "a finite number >= 0")?;
+        ensure(
+            self.output_init.is_finite() && (0.0..=10.0).contains(&self.output_init),
+            "--output-init",
+            self.output_init,
+            "a number in [0, 10]",
+        )?;
         if let Some(bits) = self.precision_bits {
             ensure(
                 crate::attack::PRECISION_BITS.contains(&bits),
@@ -500,6 +524,8 @@ impl LearnerKind {
             optimizer,
             fixed_data: o.fixed_data,
             warm_start,
+            schedule: o.schedule,
+            output_init: o.output_init,
         };
         match self {
             Self::Trivial => Box::new(baselines::Trivial),
@@ -520,5 +546,23 @@ impl LearnerKind {
 impl std::fmt::Display for LearnerKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_left_at_their_old_defaults_serialise_as_before() {
+        // Run ids and grid fingerprints are built from this text: new options must not change it.
+        let text = toml::to_string(&LearnerOptions::default()).unwrap();
+        assert!(!text.contains("schedule") && !text.contains("output_init"), "{text}");
+        let set: LearnerOptions = toml::from_str("schedule = \"cosine\"\noutput_init = 0.0").unwrap();
+        assert_eq!((set.schedule, set.output_init), (Schedule::Cosine, 0.0));
+        assert_eq!(set.width, LearnerOptions::default().width, "unset options keep their defaults");
+        let text = toml::to_string(&set).unwrap();
+        assert!(text.contains("schedule = \"cosine\"") && text.contains("output_init = 0.0"), "{text}");
+        assert!(LearnerOptions { output_init: -1.0, ..set }.validate().is_err());
     }
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Details, Fit, Instance, Learner, RunContext, Scores};
-use crate::backends::{DataSource, Optimizer, StudentParams, TrainConfig, View};
+use crate::backends::{DataSource, LrSchedule, Optimizer, Schedule, StudentParams, TrainConfig, View};
 use crate::error::Error;
 
 /// Steps between checks of the wall-clock budget and of divergence.
@@ -24,6 +24,11 @@ pub struct Student {
     pub fixed_data: bool,
     /// Start at the true network instead of the standard initialisation.
     pub warm_start: bool,
+    /// The learning-rate schedule over the step budget.
+    pub schedule: Schedule,
+    /// The standard initial output layer (a, c) is multiplied by this (0: start at the zero
+    /// function, so the student's initial error is the target's variance, not ~3 times it).
+    pub output_init: f32,
 }
 
 /// What a student run records besides the shared fields.
@@ -39,6 +44,24 @@ pub struct StudentDetails {
     pub data: DataSource,
     /// Started at the true network.
     pub warm_start: bool,
+    /// The learning-rate schedule (absent in rows written before schedules existed: constant).
+    #[serde(default, skip_serializing_if = "is_constant")]
+    pub schedule: Schedule,
+    /// The initial output layer's scale (absent before the option existed: 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub output_init: f32,
+}
+
+fn is_constant(s: &Schedule) -> bool {
+    *s == Schedule::Constant
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn is_one(v: &f32) -> bool {
+    *v == 1.0
 }
 
 impl Learner for Student {
@@ -48,7 +71,10 @@ impl Learner for Student {
         let init = if self.warm_start {
             StudentParams::capped_triangle(&teacher.w, teacher.gamma_s, inst.cap)
         } else {
-            StudentParams::standard_init(d, self.width, inst.problem.seed, inst.instance)
+            let mut init = StudentParams::standard_init(d, self.width, inst.problem.seed, inst.instance);
+            init.a.iter_mut().for_each(|a| *a *= self.output_init);
+            init.c *= self.output_init;
+            init
         };
         // At the true network the loss Hessian grows like d·k (output weights ±2 on 4M+1 active
         // neurons), so a warm start scales SGD's step by 1/(d·k) to stay below 2/λ_max.
@@ -62,6 +88,7 @@ impl Learner for Student {
             batch: self.batch,
             data: if self.fixed_data { DataSource::Fixed { m: ctx.budget.train_samples } } else { DataSource::Online },
             optimizer,
+            schedule: LrSchedule { kind: self.schedule, steps: ctx.budget.steps },
             teacher,
         };
         let mut trainer = ctx.engine.trainer(&config, &init)?;
@@ -100,6 +127,8 @@ impl Learner for Student {
                 optimizer: config.optimizer,
                 data: config.data,
                 warm_start: self.warm_start,
+                schedule: self.schedule,
+                output_init: self.output_init,
             }),
             ..Fit::default()
         })

@@ -301,7 +301,8 @@ impl CpuTrainer {
         let (b, d, k) = (self.config.batch, self.config.d, self.config.width);
         head_grads(&self.student, &self.g[..b], &mut self.z, &mut self.grads, &mut self.partials);
         hidden_grad(&self.z, &current_batch(&self.fixed, &self.batch).x, b, d, k, &mut self.grads.v);
-        apply_update(self.config.optimizer, self.adam.as_mut(), &mut self.student, &self.grads, self.steps + 1);
+        let optimizer = self.config.optimizer.scaled(self.config.schedule.factor(self.steps));
+        apply_update(optimizer, self.adam.as_mut(), &mut self.student, &self.grads, self.steps + 1);
     }
 }
 
@@ -381,7 +382,7 @@ pub fn evaluate(p: &[f32], targets: &[f32], trivial: f32) -> EvalSums {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::Teacher;
+    use crate::backends::{LrSchedule, Teacher};
     use crate::math::target::CappedTriangle;
     use crate::params::NoiseModel;
 
@@ -464,6 +465,7 @@ mod tests {
             batch: 512,
             data: DataSource::Online,
             optimizer: Optimizer::Sgd { lr: 0.1 },
+            schedule: LrSchedule::default(),
             teacher,
         };
         let mut trainer = CpuTrainer::new(&config, &exact).unwrap();
@@ -517,6 +519,7 @@ mod tests {
             batch: 64,
             data: DataSource::Online,
             optimizer: Optimizer::adam(1e-2),
+            schedule: LrSchedule::default(),
             teacher,
         };
         let init = StudentParams::standard_init(2, 16, 3, 0);
@@ -526,5 +529,46 @@ mod tests {
             t.student().unwrap()
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn a_cosine_schedule_starts_at_the_rate_and_ends_at_rest() {
+        let schedule = LrSchedule { kind: crate::backends::Schedule::Cosine, steps: 40 };
+        assert_eq!((schedule.factor(0), schedule.factor(40), schedule.factor(99)), (1.0, 0.0, 0.0));
+        assert!((schedule.factor(20) - 0.5).abs() < 1e-6);
+        assert!((1..=40).all(|t| schedule.factor(t) <= schedule.factor(t - 1)), "non-increasing");
+        assert_eq!(LrSchedule::default().factor(7), 1.0);
+        let teacher = Teacher {
+            w: vec![0.6, 0.8],
+            gamma_s: 1.0,
+            cap_m: 6,
+            sigma: 0.1,
+            noise: NoiseModel::Gaussian,
+            null: false,
+            phase_noise: 0.0,
+            seed: 3,
+            instance: 0,
+        };
+        let init = StudentParams::standard_init(2, 16, 3, 0);
+        for optimizer in [Optimizer::Sgd { lr: 0.1 }, Optimizer::adam(1e-2)] {
+            let config = TrainConfig {
+                d: 2,
+                width: 16,
+                batch: 64,
+                data: DataSource::Online,
+                optimizer,
+                schedule,
+                teacher: teacher.clone(),
+            };
+            let constant = TrainConfig { schedule: LrSchedule::default(), ..config.clone() };
+            let after = |c: &TrainConfig, steps: u64| {
+                let mut t = CpuTrainer::new(c, &init).unwrap();
+                t.steps(steps).unwrap();
+                t.student().unwrap()
+            };
+            assert_eq!(after(&config, 1), after(&constant, 1), "{optimizer:?}: step 0 runs at the full rate");
+            assert_ne!(after(&config, 5), after(&constant, 5), "{optimizer:?}: later steps are slower");
+            assert_eq!(after(&config, 40), after(&config, 41), "{optimizer:?}: step T runs at rate 0");
+        }
     }
 }

@@ -129,6 +129,8 @@ pub struct Dims {
     pub n_tiles: u32,
     pub batch_mod_m: u32,
     pub phase_noise: f32,
+    pub lr_decay_steps: u32,
+    pub pad: [u32; 3],
 }
 
 /// The optimiser code shaders read in `Dims::optimizer` (`OPTIMIZER_*` in shaders/common.wgsl,

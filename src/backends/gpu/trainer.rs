@@ -100,6 +100,7 @@ fn base_dims(c: &TrainConfig, rows_cap: u32, n_tiles: u32) -> Dims {
         phase_noise: t.phase_noise,
         optimizer: optimizer as u32,
         lr,
+        lr_decay_steps: c.schedule.decay_steps(),
         beta1,
         beta2,
         eps,
