@@ -500,19 +500,24 @@ mod tests {
         assert!(moved(s.c, start.c, grads.c), "c moved by {}", start.c - s.c);
     }
 
-    #[test]
-    fn same_seed_same_trajectory() {
-        let teacher = Teacher {
+    /// A small planted teacher at d = 2 (σ = 0.1, seed 3).
+    fn small_teacher(noise: NoiseModel) -> Teacher {
+        Teacher {
             w: vec![0.6, 0.8],
             gamma_s: 1.0,
             cap_m: 6,
             sigma: 0.1,
-            noise: NoiseModel::Laplace,
+            noise,
             null: false,
             phase_noise: 0.0,
             seed: 3,
             instance: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn same_seed_same_trajectory() {
+        let teacher = small_teacher(NoiseModel::Laplace);
         let config = TrainConfig {
             d: 2,
             width: 16,
@@ -538,17 +543,7 @@ mod tests {
         assert!((schedule.factor(20) - 0.5).abs() < 1e-6);
         assert!((1..=40).all(|t| schedule.factor(t) <= schedule.factor(t - 1)), "non-increasing");
         assert_eq!(LrSchedule::default().factor(7), 1.0);
-        let teacher = Teacher {
-            w: vec![0.6, 0.8],
-            gamma_s: 1.0,
-            cap_m: 6,
-            sigma: 0.1,
-            noise: NoiseModel::Gaussian,
-            null: false,
-            phase_noise: 0.0,
-            seed: 3,
-            instance: 0,
-        };
+        let teacher = small_teacher(NoiseModel::Gaussian);
         let init = StudentParams::standard_init(2, 16, 3, 0);
         for optimizer in [Optimizer::Sgd { lr: 0.1 }, Optimizer::adam(1e-2)] {
             let config = TrainConfig {
