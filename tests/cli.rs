@@ -346,3 +346,15 @@ fn bench_step_vs_sgemm_reports_the_step_as_a_share_of_a_same_minute_sgemm() {
     assert!(sgemm > 0.0 && step > 0.0, "{row}");
     assert!((percent - 100.0 * step / sgemm).abs() < 1e-9, "{row}");
 }
+
+#[test]
+fn student_runs_carry_a_training_trace_at_log_spaced_steps() {
+    let o = clwe_bench(&["run", "--learner", "sgd", "--d", "2", "--budget-steps", "100", "--backend", "cpu", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let trace = record["details"]["trace"].as_array().expect("a trace");
+    let steps: Vec<u64> = trace.iter().map(|p| p["steps"].as_u64().unwrap()).collect();
+    assert_eq!(steps, [1, 2, 4, 8, 16, 32, 64, 100]);
+    assert!(trace.iter().all(|p| p["loss"].as_f64().unwrap().is_finite() && p["r"].as_f64().unwrap().is_finite()));
+    assert_eq!(trace.last().unwrap()["samples"].as_u64(), Some(100 * 1024), "B = 1024 fresh samples a step");
+}

@@ -10,6 +10,23 @@ use crate::error::Error;
 
 /// Steps between checks of the wall-clock budget and of divergence.
 const CHECK_EVERY: u64 = 50;
+/// Held-out samples behind each point of a training trace (the test split's first ones).
+const TRACE_SAMPLES: u64 = 2_000;
+
+/// One checkpoint of a training trace, taken after 1, 2, 4, … steps and at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TracePoint {
+    /// Steps done.
+    pub steps: u64,
+    /// Training samples drawn so far.
+    pub samples: u64,
+    /// Training loss ½·mean r² of the last step.
+    pub loss: f32,
+    /// Held-out Δ = MSE(trivial) − MSE(h) against f, on the first 2 000 test samples.
+    pub delta: f64,
+    /// r = Δ / Var f on the same samples.
+    pub r: f64,
+}
 
 /// A student network trained with SGD or Adam.
 #[derive(Clone, Debug)]
@@ -50,6 +67,9 @@ pub struct StudentDetails {
     /// The initial output layer's scale (absent before the option existed: 1).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub output_init: f32,
+    /// Held-out Δ and training loss at log-spaced steps (absent in rows written before traces).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TracePoint>,
 }
 
 fn is_constant(s: &Schedule) -> bool {
@@ -93,8 +113,12 @@ impl Learner for Student {
         };
         let mut trainer = ctx.engine.trainer(&config, &init)?;
         let (mut device, mut diverged, mut timed_out) = (None::<f64>, false, false);
+        let (mut trace, mut next_trace) = (Vec::new(), 1u64);
+        let samples_after =
+            |steps: u64| if self.fixed_data { ctx.budget.train_samples } else { steps * self.batch as u64 };
         while trainer.steps_done() < ctx.budget.steps {
-            let n = (ctx.budget.steps - trainer.steps_done()).min(CHECK_EVERY);
+            let done = trainer.steps_done();
+            let n = (ctx.budget.steps - done).min(CHECK_EVERY).min(next_trace - done);
             let timing = trainer.timed_steps(n)?;
             if let Some(t) = timing.device {
                 *device.get_or_insert(0.0) += t.as_secs_f64();
@@ -102,6 +126,13 @@ impl Learner for Student {
             if !timing.loss.is_finite() {
                 diverged = true;
                 break;
+            }
+            let done = trainer.steps_done();
+            if done == next_trace || done == ctx.budget.steps {
+                let e = trainer.evaluate(TRACE_SAMPLES.min(ctx.budget.n_test), ctx.trivial as f32, View::Learning)?;
+                let (delta, samples) = (e.delta(), samples_after(done));
+                trace.push(TracePoint { steps: done, samples, loss: timing.loss, delta, r: delta / e.var_target });
+                next_trace = (2 * done).max(next_trace);
             }
             if ctx.deadline.expired() {
                 timed_out = trainer.steps_done() < ctx.budget.steps;
@@ -116,7 +147,7 @@ impl Learner for Student {
         };
         Ok(Fit {
             scores,
-            samples: if self.fixed_data { ctx.budget.train_samples } else { steps * self.batch as u64 },
+            samples: samples_after(steps),
             steps,
             device_s: device,
             diverged,
@@ -129,6 +160,7 @@ impl Learner for Student {
                 warm_start: self.warm_start,
                 schedule: self.schedule,
                 output_init: self.output_init,
+                trace,
             }),
             ..Fit::default()
         })
