@@ -110,6 +110,8 @@ fn two_shards_in_one_directory_killed_twice_resume_and_merge_to_every_point_once
     assert_eq!(merged_ids.iter().collect::<HashSet<_>>().len(), 24, "every grid point exactly once");
     let all: HashSet<String> = lines(&file0).into_iter().chain(lines(&file1)).collect();
     assert!(lines(&merged.join("runs.jsonl")).iter().all(|l| all.contains(l)), "merged rows are the shards' rows");
+    let traces = std::fs::read_to_string(merged.join("traces-sgd.svg")).expect("the students' training traces");
+    assert!(traces.contains("d = 2") && traces.contains("d = 3"), "a legend entry per d");
 }
 
 #[test]

@@ -266,7 +266,8 @@ pub const MAX_POINTS: usize = 1_000_000;
 impl StoreGrid for Grid {
     fn is_published(file: &str) -> bool {
         let table = ["summary.md", "summary.csv", "advantage.md", "advantage.csv", "advantage.svg"];
-        table.contains(&file) || (file.starts_with("success-") && file.ends_with(".svg"))
+        let figure = |prefix: &str| file.starts_with(prefix) && file.ends_with(".svg");
+        table.contains(&file) || figure("success-") || figure("traces-")
     }
 }
 
@@ -522,6 +523,7 @@ fn publish(dir: &Path, grid: &Grid, rows: &[RunRecord]) -> Result<()> {
     };
     crate::reporting::figures::success_heatmaps(dir, &summaries, &budget).map_err(figure_error)?;
     crate::reporting::figures::advantage_plot(dir, &advantages).map_err(figure_error)?;
+    crate::reporting::figures::trace_plots(dir, rows).map_err(figure_error)?;
     Ok(())
 }
 

@@ -174,6 +174,65 @@ const LEARNER_COLORS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+/// `traces-<learner>.svg` for each student learner whose runs carry training traces: held-out r
+/// against training samples (log scale), one line per run, coloured by d (a legend entry per d).
+pub fn trace_plots(dir: &Path, rows: &[crate::experiments::runs::RunRecord]) -> DrawResult {
+    use crate::learners::Details;
+    let traced: Vec<(&str, usize, &[crate::learners::students::TracePoint])> = rows
+        .iter()
+        .filter_map(|r| match &r.details {
+            Details::Student(s) if !s.trace.is_empty() => Some((r.spec.learner.name(), r.spec.d, s.trace.as_slice())),
+            _ => None,
+        })
+        .collect();
+    let mut learners: Vec<&str> = traced.iter().map(|t| t.0).collect();
+    learners.sort_unstable();
+    learners.dedup();
+    for learner in learners {
+        let runs: Vec<_> = traced.iter().filter(|t| t.0 == learner).collect();
+        let mut dims: Vec<usize> = runs.iter().map(|t| t.1).collect();
+        dims.sort_unstable();
+        dims.dedup();
+        let points = runs.iter().flat_map(|t| t.2.iter());
+        let (s_min, s_max, r_min, r_max) = points.fold((f64::MAX, 1.0f64, -0.1f64, 0.1f64), |(s0, s1, lo, hi), p| {
+            let s = p.samples.max(1) as f64;
+            (s0.min(s), s1.max(s), lo.min(p.r), hi.max(p.r))
+        });
+        let x_range = (s_min / 1.5)..(s_max * 1.5);
+        let path = dir.join(format!("traces-{learner}.svg"));
+        let root = SVGBackend::new(&path, (640, 420)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{learner}: held-out r = Δ/Var f during training"), ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(50)
+            .build_cartesian_2d(x_range.clone().log_scale(), (r_min - 0.05)..(r_max + 0.05))?;
+        chart
+            .configure_mesh()
+            .x_desc("training samples")
+            .y_desc("r")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()?;
+        chart.draw_series(LineSeries::new([(x_range.start, 0.0), (x_range.end, 0.0)], BLACK.mix(0.4)))?;
+        for (i, d) in dims.iter().enumerate() {
+            let color = learner_color(i);
+            for (n, run) in runs.iter().filter(|t| t.1 == *d).enumerate() {
+                let line = run.2.iter().map(|p| (p.samples.max(1) as f64, p.r));
+                let series = chart.draw_series(LineSeries::new(line, color.stroke_width(1)))?;
+                if n == 0 {
+                    series
+                        .label(format!("d = {d}"))
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+                }
+            }
+        }
+        chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.9)).draw()?;
+        root.present()?;
+    }
+    Ok(())
+}
+
 /// The colour of learner `i`.
 fn learner_color(i: usize) -> RGBAColor {
     LEARNER_COLORS[i % LEARNER_COLORS.len()].to_rgba()
