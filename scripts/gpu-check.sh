@@ -58,6 +58,7 @@ tables=("$out/timings-wgpu.md")
 [ "$software" = 0 ] || tables+=("$out/timings-cpu.md")
 for table in "${tables[@]}"; do
   grep -q "calibration" "$table" || { echo "gpu-check: $table lacks the calibration rows" >&2; exit 1; }
+  grep -q '^- backend `' "$table" || { echo "gpu-check: $table lacks the adapter line (backend metadata not found)" >&2; exit 1; }
 done
 echo "== done: tables and figures in $out"
 if [ "$software" = 0 ]; then

@@ -125,6 +125,31 @@ pub struct AttackReport {
     pub stages: StageSeconds,
 }
 
+impl AttackReport {
+    /// The report of an attack on d+1 samples at dimension d before any try.
+    pub fn new(mode: AttackMode, d: usize) -> Self {
+        Self {
+            mode,
+            d,
+            dimension: mode.dimension(d),
+            precision_bits: 0,
+            precisions_tried: Vec::new(),
+            found: false,
+            verified: false,
+            cosine: 0.0,
+            frequency: 0.0,
+            direction: Vec::new(),
+            first_vector_log2_norm: 0.0,
+            lll_seconds: 0.0,
+            lll: LllStats::default(),
+            samples: d as u64 + 1,
+            candidates: 0,
+            false_accept_per_candidate: None,
+            stages: StageSeconds::default(),
+        }
+    }
+}
+
 impl std::fmt::Display for AttackReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let tried: Vec<String> = self.precisions_tried.iter().map(u32::to_string).collect();
@@ -248,25 +273,8 @@ impl AttackInstance {
         let samples = instance::draw(mode, problem, instance, clwe_derived, 0, d as u64 + 1, p);
         let reals = relation::relation_reals(mode, &samples, p)?;
         let labels = to_f64(&samples, p);
-        let mut report = AttackReport {
-            mode,
-            d,
-            dimension: mode.dimension(d),
-            precision_bits: 0,
-            precisions_tried: Vec::new(),
-            found: false,
-            verified: false,
-            cosine: 0.0,
-            frequency: 0.0,
-            direction: Vec::new(),
-            first_vector_log2_norm: 0.0,
-            lll_seconds: 0.0,
-            lll: LllStats::default(),
-            samples: d as u64 + 1,
-            candidates: 0,
-            false_accept_per_candidate: None,
-            stages: StageSeconds { instance: clock.elapsed().as_secs_f64(), ..StageSeconds::default() },
-        };
+        let mut report = AttackReport::new(mode, d);
+        report.stages.instance = clock.elapsed().as_secs_f64();
         let clock = Instant::now();
         let verifier = Verifier::new(mode, problem, instance, clwe_derived, 192);
         report.stages.verification += clock.elapsed().as_secs_f64();

@@ -65,6 +65,13 @@ pub enum Schedule {
     Cosine,
 }
 
+impl Schedule {
+    /// Whether the rate is constant (the default, which records leave out).
+    pub fn is_constant(&self) -> bool {
+        *self == Self::Constant
+    }
+}
+
 /// A schedule over a run of `steps` steps (what the kernels see: 0 means constant).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LrSchedule {

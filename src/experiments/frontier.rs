@@ -156,8 +156,9 @@ fn run_point(
         }
         Some(_) => (None, attack(mode, &p, instance, false, crate::attack::Precision::Scan, Deadline::NONE)?),
     };
-    let verified = n_min.is_some() || (noise_bits.is_some() && report.verified);
-    Ok(FrontierRow { mode, d, instance, noise_bits, n_min, verified, seconds: clock.elapsed().as_secs_f64(), report })
+    // Noiseless: N_min exists exactly when the first try, at the default precision, verified.
+    let (verified, seconds) = (report.verified, clock.elapsed().as_secs_f64());
+    Ok(FrontierRow { mode, d, instance, noise_bits, n_min, verified, seconds, report })
 }
 
 /// Successes and runs of one noise cell.
@@ -636,25 +637,7 @@ mod tests {
     }
 
     fn row(d: usize, noise_bits: Option<u32>, instance: u32, n_min: Option<u32>, verified: bool) -> FrontierRow {
-        let report = AttackReport {
-            mode: AttackMode::Triangle,
-            d,
-            dimension: 2 * d + 2,
-            precision_bits: 0,
-            precisions_tried: vec![],
-            found: false,
-            verified,
-            cosine: 0.0,
-            frequency: 0.0,
-            direction: vec![],
-            first_vector_log2_norm: 0.0,
-            lll_seconds: 0.0,
-            lll: Default::default(),
-            samples: 0,
-            candidates: 0,
-            false_accept_per_candidate: None,
-            stages: Default::default(),
-        };
+        let report = AttackReport { verified, ..AttackReport::new(AttackMode::Triangle, d) };
         FrontierRow { mode: AttackMode::Triangle, d, instance, noise_bits, n_min, verified, seconds: 0.0, report }
     }
 

@@ -389,7 +389,7 @@ pub struct LearnerOptions {
     pub precision_bits: Option<u32>,
     /// Students' learning-rate schedule over the step budget (omitted when constant, so grids
     /// and run ids written before it existed are unchanged).
-    #[serde(skip_serializing_if = "is_constant")]
+    #[serde(skip_serializing_if = "Schedule::is_constant")]
     pub schedule: Schedule,
     /// Scale of the students' initial output layer: 1 is the standard initialisation, 0 starts
     /// at the zero function (omitted when 1).
@@ -397,12 +397,14 @@ pub struct LearnerOptions {
     pub output_init: f32,
 }
 
-fn is_constant(s: &Schedule) -> bool {
-    *s == Schedule::Constant
+/// Whether a scale is the default 1 (options at their default are not serialised).
+pub(crate) fn is_one(v: &f32) -> bool {
+    *v == 1.0
 }
 
-fn is_one(v: &f32) -> bool {
-    *v == 1.0
+/// The default scale, 1.
+pub(crate) fn one() -> f32 {
+    1.0
 }
 
 impl Default for LearnerOptions {

@@ -62,26 +62,14 @@ pub struct StudentDetails {
     /// Started at the true network.
     pub warm_start: bool,
     /// The learning-rate schedule (absent in rows written before schedules existed: constant).
-    #[serde(default, skip_serializing_if = "is_constant")]
+    #[serde(default, skip_serializing_if = "Schedule::is_constant")]
     pub schedule: Schedule,
     /// The initial output layer's scale (absent before the option existed: 1).
-    #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[serde(default = "super::one", skip_serializing_if = "super::is_one")]
     pub output_init: f32,
     /// Held-out Δ and training loss at log-spaced steps (absent in rows written before traces).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trace: Vec<TracePoint>,
-}
-
-fn is_constant(s: &Schedule) -> bool {
-    *s == Schedule::Constant
-}
-
-fn one() -> f32 {
-    1.0
-}
-
-fn is_one(v: &f32) -> bool {
-    *v == 1.0
 }
 
 impl Learner for Student {
