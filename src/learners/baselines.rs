@@ -33,8 +33,11 @@ impl Learner for Oracle {
     }
 }
 
-/// Rows of the design matrix accumulated per chunk (the deadline is checked between chunks).
+/// Most rows of the design matrix accumulated per chunk (the deadline is checked between chunks).
 const DESIGN_CHUNK: usize = 2048;
+/// Multiply-adds of one chunk's Gram update (rows · width²) at most, so a chunk takes a fraction of
+/// a second at any width: 2048 rows of 2049 random features would be ~5 s between two checks.
+const CHUNK_WORK: usize = 1 << 28;
 
 /// The normal equations of the first m training samples, features computed by `features`:
 /// (XᵀX/m, Xᵀy/m), accumulated a chunk of rows at a time so memory stays O(width²) and the
@@ -50,11 +53,12 @@ fn normal_equations(
     let train = inst.sampler(Split::Train, ctx.rule);
     let mut gram = DMatrix::<f64>::zeros(width, width);
     let mut rhs = DVector::<f64>::zeros(width);
-    for first in (0..m).step_by(DESIGN_CHUNK) {
+    let chunk = (CHUNK_WORK / (width * width)).clamp(16, DESIGN_CHUNK);
+    for first in (0..m).step_by(chunk) {
         if ctx.deadline.expired() {
             return None;
         }
-        let rows = DESIGN_CHUNK.min(m - first);
+        let rows = chunk.min(m - first);
         let mut x = DMatrix::<f64>::zeros(rows, width);
         let mut y = DVector::<f64>::zeros(rows);
         let filled: Vec<(Vec<f64>, f64)> = (first..first + rows)
