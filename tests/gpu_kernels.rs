@@ -13,7 +13,7 @@ use clwe_bench::backends::cpu::teacher::teacher;
 use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record};
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
 use clwe_bench::backends::{
-    DataSource, LrSchedule, Optimizer, Schedule, StudentParams, Teacher, TrainConfig, Trainer, View,
+    DataSource, Directions, LrSchedule, Optimizer, Schedule, StudentParams, Teacher, TrainConfig, Trainer, View,
 };
 use clwe_bench::math::philox::{Counter, Key, philox4x32_10};
 use clwe_bench::params::NoiseModel;
@@ -199,12 +199,25 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
 
 fn config(d: usize, width: usize, batch: usize, data: DataSource, optimizer: Optimizer) -> TrainConfig {
     let teacher = teacher_of(d, NoiseModel::Gaussian, false, 0.0);
-    TrainConfig { d, width, batch, data, optimizer, schedule: LrSchedule::default(), teacher }
+    TrainConfig {
+        d,
+        width,
+        batch,
+        data,
+        optimizer,
+        schedule: LrSchedule::default(),
+        directions: Directions::Trained,
+        teacher,
+    }
 }
 
 /// `c` with a cosine learning-rate decay over `steps` steps.
 fn cosine(c: TrainConfig, steps: u64) -> TrainConfig {
     TrainConfig { schedule: LrSchedule { kind: Schedule::Cosine, steps }, ..c }
+}
+
+fn frozen(c: TrainConfig) -> TrainConfig {
+    TrainConfig { directions: Directions::Frozen, ..c }
 }
 
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {
@@ -267,10 +280,15 @@ fn fifty_steps_agree_with_the_cpu_backend() {
         // A cosine decay over 60 steps (50 run: the rate has fallen to 7% of lr by the last).
         (cosine(config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), 60), GpuOptions::default()),
         (cosine(config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)), 60), fused),
+        // The direction-known control's frozen directions: V must not move on either backend.
+        (frozen(config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 })), GpuOptions::default()),
+        (frozen(config(9, 20, 600, DataSource::Online, Optimizer::adam(1e-3))), chunked),
     ];
     for (cfg, options) in cases {
-        let what =
-            format!("d {} k' {} B {} {:?} {:?} {:?}", cfg.d, cfg.width, cfg.batch, cfg.data, cfg.schedule, options);
+        let what = format!(
+            "d {} k' {} B {} {:?} {:?} {:?} {:?}",
+            cfg.d, cfg.width, cfg.batch, cfg.data, cfg.schedule, cfg.directions, options
+        );
         let init = StudentParams::standard_init(cfg.d, cfg.width, 2, 0);
         let mut gpu = GpuTrainer::new(ctx(), &cfg, &init, options).unwrap();
         let mut cpu = CpuTrainer::new(&cfg, &init).unwrap();
@@ -280,6 +298,9 @@ fn fifty_steps_agree_with_the_cpu_backend() {
         eprintln!("{what}: loss {lg} vs {lc}; V {:.2e}, a {:.2e}", rel_err(&sg.v, &sc.v), rel_err(&sg.a, &sc.a));
         assert!((lg - lc).abs() <= tol as f32 * lc.abs().max(1e-3), "{what}: loss {lg} vs {lc}");
         assert_ne!(sc, init, "{what}: training changed nothing");
+        if cfg.directions == Directions::Frozen {
+            assert!(sg.v == init.v && sc.v == init.v, "{what}: frozen directions moved");
+        }
         assert_students_agree(&sg, &sc, tol, &what);
         for view in [View::Learning, View::Observed] {
             let (eg, ec) = (gpu.evaluate(700, 0.25, view).unwrap(), cpu.evaluate(700, 0.25, view).unwrap());

@@ -376,3 +376,93 @@ fn summaries_carry_the_numbers_behind_the_labels_and_the_budget() {
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert!(csv.lines().next().unwrap().contains("log2_sigma,log2_beta,gamma,gamma_s"), "{csv}");
 }
+
+#[test]
+fn a_grid_of_student_axes_summarises_every_varied_setting_with_its_learning_rate_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "axes"
+learners = ["sgd", "trivial"]
+d = [2]
+sigma = ["1/d"]
+width = ["k", "4*k"]
+steps = [20, 40]
+instances = 2
+[budget]
+steps = 0
+train_samples = 500
+n_test = 1000
+[options]
+batch = 64
+lr_grid = [0.1, 0.01]
+"#;
+    let grid = write_grid(tmp.path(), "axes.toml", text);
+    let out = tmp.path().join("out");
+    let o = sweep(&grid, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("| γ_s | k' | steps | learned |"), "the varied axes are columns:\n{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("| sgd |")).count(), 4, "2 widths × 2 step budgets:\n{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("| trivial |")).count(), 1, "{md}");
+    assert!(md.contains("own independent instances") && md.contains("the best of [0.1, 0.01] on validation"), "{md}");
+    let rows: Vec<serde_json::Value> =
+        lines(&out.join("runs.jsonl")).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let sgd: Vec<&serde_json::Value> = rows.iter().filter(|r| r["spec"]["learner"] == "sgd").collect();
+    assert_eq!(sgd.len(), 8);
+    let instances: HashSet<u64> = sgd.iter().map(|r| r["spec"]["instance"].as_u64().unwrap()).collect();
+    assert_eq!(instances.len(), 8, "every cell its own instances");
+    for r in sgd {
+        let tries = r["details"]["lr_search"].as_array().unwrap();
+        assert_eq!(tries.len(), 2);
+        let best = tries
+            .iter()
+            .filter(|t| t["validation"]["verdict"] != "diverged")
+            .max_by(|a, b| {
+                a["validation"]["delta"].as_f64().unwrap().total_cmp(&b["validation"]["delta"].as_f64().unwrap())
+            })
+            .unwrap();
+        assert_eq!(r["details"]["optimizer"]["lr"], best["lr"], "the rate kept is the validation's best: {r}");
+    }
+}
+
+#[test]
+fn compute_to_learn_follows_the_store_rules_and_shards_split_its_groups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, sharded) = (tmp.path().join("whole"), tmp.path().join("sharded"));
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["sweep", "compute-to-learn", "--backend", "cpu", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        clwe_bench(&args).env("CLWE_BENCH_GRID", "smoke").output().unwrap()
+    };
+    let o = run(&whole, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = lines(&whole.join("runs.jsonl"));
+    let report = std::fs::read_to_string(whole.join("summary.md")).unwrap();
+    for needle in
+        ["the γ scan", "ln(samples to learn) against γ_s²", "Width needed", "FLOPs to learn", "Null-label control"]
+    {
+        assert!(report.contains(needle), "{needle} missing:\n{report}");
+    }
+    for file in ["ladders.csv", "flops-to-learn.svg", "width-needed.svg"] {
+        assert!(whole.join(file).exists(), "{file}");
+    }
+    assert_eq!(run(&whole, &[]).status.code(), Some(2), "existing results are refused without --resume");
+    assert!(run(&whole, &["--resume"]).status.success());
+    assert_eq!(lines(&whole.join("runs.jsonl")), rows, "nothing run twice, nothing lost");
+    for shard in ["0/2", "1/2"] {
+        let o = run(&sharded, &["--shard", shard]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // Ladders end with their seconds, ridge runs with their wall time: cut before either.
+    let before_time =
+        |l: &String| l.split("\"seconds\"").next().unwrap().split("\"wall_s\"").next().unwrap().to_string();
+    let mut split: Vec<String> = ["runs.shard-0-of-2.jsonl", "runs.shard-1-of-2.jsonl"]
+        .iter()
+        .flat_map(|f| lines(&sharded.join(f)))
+        .map(|l| before_time(&l))
+        .collect();
+    let mut one: Vec<String> = rows.iter().map(before_time).collect();
+    split.sort();
+    one.sort();
+    assert_eq!(split, one, "two shards run the same ladders as one process, each once");
+}

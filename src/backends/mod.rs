@@ -45,6 +45,14 @@ impl Optimizer {
         Self::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
     }
 
+    /// The same rule at learning rate `lr`.
+    pub fn with_lr(self, lr: f32) -> Self {
+        match self {
+            Self::Sgd { .. } => Self::Sgd { lr },
+            Self::Adam { beta1, beta2, eps, .. } => Self::Adam { lr, beta1, beta2, eps },
+        }
+    }
+
     /// The same rule with its learning rate multiplied by `factor`.
     pub fn scaled(self, factor: f32) -> Self {
         match self {
@@ -55,7 +63,7 @@ impl Optimizer {
 }
 
 /// The learning-rate schedule: the rate of step t (0-based) is lr·factor(t).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Schedule {
     /// factor 1.
@@ -156,8 +164,22 @@ pub struct TrainConfig {
     pub optimizer: Optimizer,
     /// Its learning-rate schedule.
     pub schedule: LrSchedule,
+    /// Whether the hidden weights V are trained or stay at their initial values.
+    pub directions: Directions,
     /// The labelling teacher.
     pub teacher: Teacher,
+}
+
+/// Whether a student's hidden weights V (its neurons' directions) are trained.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Directions {
+    /// Every parameter is trained.
+    #[default]
+    Trained,
+    /// V keeps its initial value; b, a and c are trained (the direction-known control starts
+    /// every neuron at the secret w).
+    Frozen,
 }
 
 impl TrainConfig {

@@ -64,6 +64,21 @@ impl StudentParams {
         }
     }
 
+    /// The direction-known control's start: the standard initialisation with every hidden
+    /// weight turned onto the secret direction, v_j ← sign(⟨v_j, w⟩)·‖v_j‖·w (norms, biases and
+    /// so the scale of the features kept, so the optimiser's stable rates are the student's).
+    /// Trained with frozen directions it is a one-dimensional ReLU spline in ⟨w, x⟩.
+    pub fn direction_known(w: &[f32], width: usize, seed: u64, instance: u32) -> Self {
+        let mut s = Self::standard_init(w.len(), width, seed, instance);
+        for v in s.v.chunks_mut(w.len()) {
+            let along: f32 = v.iter().zip(w).map(|(v, w)| v * w).sum();
+            let norm = v.iter().map(|v| v * v).sum::<f32>().sqrt();
+            let signed = if along < 0.0 { -norm } else { norm };
+            v.iter_mut().zip(w).for_each(|(v, w)| *v = signed * w);
+        }
+        s
+    }
+
     /// h(x) in f64 (reference evaluation).
     pub fn eval(&self, x: &[f32]) -> f64 {
         let d = self.d;

@@ -6,6 +6,7 @@ use super::problem::{CapArgs, InstanceArgs, ProblemArgs};
 use clwe_bench::backends::{BackendChoice, Schedule, select_engine};
 use clwe_bench::error::Result;
 use clwe_bench::experiments::runs::{RunSpec, run_one};
+use clwe_bench::learners::students::OutputBias;
 use clwe_bench::learners::{Budget, LearnerKind, LearnerOptions};
 use clwe_bench::params::ParamError;
 
@@ -55,6 +56,16 @@ pub struct RunArgs {
     /// Students' initial output layer scale: 1 = standard initialisation, 0 = the zero function.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     output_init: f32,
+    /// Students' output bias at the start: the initialisation's, or the mean training label
+    /// (with --output-init 0 the student then starts as the trivial predictor).
+    #[arg(long, value_enum, default_value = "initial")]
+    output_bias: OutputBias,
+    /// SGD learning rates to try, comma-separated: the best on the validation split is kept.
+    #[arg(long, value_delimiter = ',')]
+    lr_grid: Vec<f32>,
+    /// Adam learning rates to try, likewise.
+    #[arg(long, value_delimiter = ',')]
+    adam_lr_grid: Vec<f32>,
     /// Print the full record as JSON.
     #[arg(long)]
     json: bool,
@@ -90,6 +101,9 @@ impl RunArgs {
                 precision_bits: self.precision_bits,
                 schedule: self.schedule,
                 output_init: self.output_init,
+                output_bias: self.output_bias,
+                lr_grid: self.lr_grid.clone(),
+                adam_lr_grid: self.adam_lr_grid.clone(),
             },
         })
     }

@@ -8,6 +8,7 @@ use clap::Args;
 use clwe_bench::backends::gpu::GpuEngine;
 use clwe_bench::backends::{BackendChoice, Engine, cpu::CpuEngine, select_engine};
 use clwe_bench::error::Result;
+use clwe_bench::experiments::compute::{ComputeGrid, Scale, run_compute};
 use clwe_bench::experiments::frontier::{FrontierGrid, run_frontier};
 use clwe_bench::experiments::scaling::{ScalingGrid, run_scaling};
 use clwe_bench::experiments::store::Mode;
@@ -18,7 +19,7 @@ use clwe_bench::reporting::atomic::check_output_dir;
 /// Flags of `sweep`.
 #[derive(Args)]
 pub struct SweepArgs {
-    /// quick | threshold | reduction | noise-model | scaling | lll-frontier | FILE.toml
+    /// quick | threshold | reduction | noise-model | scaling | lll-frontier | compute-to-learn | FILE.toml
     grid: String,
     /// Output directory [default: results/<grid name>].
     #[arg(long)]
@@ -56,6 +57,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     match args.grid.as_str() {
         "scaling" => return scaling(args),
         "lll-frontier" => return lll_frontier(args),
+        "compute-to-learn" => return compute_to_learn(args),
         _ => {}
     }
     let grid = Grid::load(&args.grid)?;
@@ -134,6 +136,32 @@ fn lll_frontier(args: SweepArgs) -> Result<()> {
     );
     let ran = run_frontier(&out, &grid, args.shard, args.mode(), |line| eprintln!("{line}"))?;
     eprintln!("lll-frontier: {ran} attacks now; tables and figures in {}", out.display());
+    Ok(())
+}
+
+/// `sweep compute-to-learn`: budget ladders for the students, with their controls
+/// (`CLWE_BENCH_GRID=smoke` for seconds, `=gpu` for the GPU scale); shards split the
+/// (learner, d) groups and may share --out.
+fn compute_to_learn(args: SweepArgs) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results/compute-to-learn"));
+    check_output_dir("--out", &out)?;
+    let grid = ComputeGrid::preset(Scale::from_env());
+    grid.validate()?;
+    let engine = select_engine(args.backend)?;
+    eprintln!(
+        "sweep compute-to-learn: {:?} on d ∈ {:?}, γ = c·2√d for c ∈ {:?}, cap {:.1e} FLOPs per run, {} instances \
+         per cell{}, on {}; results in {}",
+        grid.learners,
+        grid.d,
+        grid.gamma,
+        grid.cap_flops,
+        grid.instances,
+        args.shard.map_or(String::new(), |s| format!(" (shard {}/{})", s.index, s.count)),
+        engine.info().adapter,
+        out.display()
+    );
+    let ran = run_compute(&out, &grid, args.shard, args.mode(), engine.as_ref(), |line| eprintln!("{line}"))?;
+    eprintln!("compute-to-learn: {ran} rows now; tables and figures in {}", out.display());
     Ok(())
 }
 

@@ -7,7 +7,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::backends::cpu::gemm::{Operand, sgemm};
-use crate::backends::{BackendInfo, DataSource, Engine, LrSchedule, Optimizer, StudentParams, Teacher, TrainConfig};
+use crate::backends::{
+    BackendInfo, DataSource, Directions, Engine, LrSchedule, Optimizer, StudentParams, Teacher, TrainConfig,
+};
 use crate::error::Error;
 use crate::math::target::WidthRule;
 use crate::params::{NoiseModel, Problem};
@@ -79,6 +81,7 @@ pub fn bench_config(d: usize, k: usize, batch: usize, fixed: bool) -> Result<Tra
         data: if fixed { DataSource::Fixed { m: batch as u64 } } else { DataSource::Online },
         optimizer: Optimizer::Sgd { lr: 0.01 },
         schedule: LrSchedule::default(),
+        directions: Directions::Trained,
         teacher: Teacher {
             w: secret_direction(0, 0, d).iter().map(|&w| w as f32).collect(),
             gamma_s: problem.gamma_s() as f32,

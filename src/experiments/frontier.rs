@@ -28,6 +28,7 @@ use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::params::{NoiseModel, Problem};
 use crate::reporting::atomic::write_file_atomically;
+use crate::reporting::figures::powers;
 use crate::reporting::summary::{Z95, wilson};
 use crate::reporting::table::markdown_table;
 
@@ -74,22 +75,10 @@ impl FrontierGrid {
     /// first, each onto the shard with the least estimated work so far.
     fn groups_of(&self, shard: Option<Shard>) -> Vec<(AttackMode, usize)> {
         let Some(shard) = shard else { return self.groups() };
-        let cost = |&(mode, d): &(AttackMode, usize)| {
+        shard.balanced(self.groups(), |&(mode, d)| {
             let dim = mode.dimension(d) as f64;
             dim.powi(3) * f64::from(default_precision(mode, d, 2.0 * (d as f64).sqrt()))
-        };
-        let mut groups = self.groups();
-        groups.sort_by(|a, b| cost(b).total_cmp(&cost(a)));
-        let mut load = vec![0.0f64; shard.count];
-        let mut mine = Vec::new();
-        for g in groups {
-            let least = (0..shard.count).min_by(|&i, &j| load[i].total_cmp(&load[j])).expect("a shard");
-            load[least] += cost(&g);
-            if least == shard.index {
-                mine.push(g);
-            }
-        }
-        mine
+        })
     }
 }
 
@@ -529,7 +518,7 @@ fn draw_figure(
     frontier: &[(usize, u32)],
     medians: &[(usize, u32)],
     step: u32,
-) -> FigureResult {
+) -> crate::reporting::figures::DrawResult {
     use plotters::prelude::*;
     if frontier.is_empty() {
         return Ok(());
@@ -562,7 +551,11 @@ fn draw_figure(
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
     let dense: Vec<f64> = (0..=100).map(|i| 1.5 * (d_max * 1.3 / 1.5).powf(f64::from(i) / 100.0)).collect();
-    let mut curve = |label: String, color: RGBColor, dashed: bool, f: &dyn Fn(f64) -> f64| -> FigureResult {
+    let mut curve = |label: String,
+                     color: RGBColor,
+                     dashed: bool,
+                     f: &dyn Fn(f64) -> f64|
+     -> crate::reporting::figures::DrawResult {
         let points: Vec<(f64, f64)> = dense.iter().map(|&d| (d, f(d))).filter(|p| p.1 > 0.3).collect();
         let style = color.stroke_width(if dashed { 1 } else { 2 });
         chart
@@ -603,13 +596,6 @@ fn draw_figure(
         .draw()?;
     root.present()?;
     Ok(())
-}
-
-type FigureResult = std::result::Result<(), Box<dyn std::error::Error>>;
-
-/// The powers of `base` within [low, high], as axis key points.
-fn powers(base: f64, low: f64, high: f64) -> Vec<f64> {
-    (-4..40).map(|e| base.powi(e)).filter(|v| (low..=high).contains(v)).collect()
 }
 
 #[cfg(test)]

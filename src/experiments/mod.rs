@@ -1,6 +1,7 @@
 //! The experiments the suite ships (SPEC §10), each one command writing under `results/`.
 
 pub mod bench_step;
+pub mod compute;
 pub mod construction;
 pub mod frontier;
 pub mod judge;

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::runs::{FailedRun, Row, RunRecord, RunSpec, run_one, version};
 use super::store::{DirRows, Mode, ResultsFile, Store, StoreGrid, StoredRow, recorded_grid};
-use crate::backends::Engine;
+use crate::backends::{Engine, Schedule};
 use crate::error::{Error, Result};
 use crate::learners::{Budget, LearnerKind, LearnerOptions};
+use crate::math::target::CappedTriangle;
 use crate::params::{NoiseModel, ParamError, ensure};
 use crate::sampling::DataKind;
 use crate::sampling::streams::MAX_INSTANCE;
@@ -49,14 +50,30 @@ impl std::str::FromStr for Level {
 impl Level {
     /// The value at dimension d.
     pub fn at(&self, d: usize, axis: &str) -> Result<f64, ParamError> {
+        self.evaluate(d, None, axis)
+    }
+
+    /// The value at dimension d for a teacher of width k (the width axis: `4*k`, `k`, `c*k`).
+    pub fn at_width(&self, d: usize, k: usize, axis: &str) -> Result<f64, ParamError> {
+        self.evaluate(d, Some(k), axis)
+    }
+
+    fn evaluate(&self, d: usize, k: Option<usize>, axis: &str) -> Result<f64, ParamError> {
+        let forms =
+            if k.is_some() { "2^k, 1/d, c/d, sqrt(d), c*sqrt(d), k, c*k" } else { "2^k, 1/d, c/d, sqrt(d), c*sqrt(d)" };
         let bad = |v: &str| ParamError {
             name: axis.into(),
             value: v.into(),
-            expected: "a number or a form in d: 2^k, 1/d, c/d, sqrt(d), c*sqrt(d)".into(),
+            expected: format!("a number or a form in d: {forms}"),
         };
         let number = |t: &str| match t.strip_prefix("2^") {
             Some(e) => e.parse::<f64>().map(|e| 2f64.powf(e)).map_err(|_| bad(t)),
             None => t.parse::<f64>().map_err(|_| bad(t)),
+        };
+        // `c*X` or `X`: the coefficient c (1 when absent).
+        let coefficient = |t: &str, c: &str| match c {
+            "" => Ok(1.0),
+            c => number(c.strip_suffix('*').ok_or_else(|| bad(t))?).map_err(|_| bad(t)),
         };
         match self {
             Self::Number(v) => Ok(*v),
@@ -64,11 +81,9 @@ impl Level {
                 if let Some(c) = t.strip_suffix("/d") {
                     Ok(number(c).map_err(|_| bad(t))? / d as f64)
                 } else if let Some(c) = t.strip_suffix("sqrt(d)") {
-                    let c = match c {
-                        "" => 1.0,
-                        c => number(c.strip_suffix('*').ok_or_else(|| bad(t))?).map_err(|_| bad(t))?,
-                    };
-                    Ok(c * (d as f64).sqrt())
+                    Ok(coefficient(t, c)? * (d as f64).sqrt())
+                } else if let (Some(c), Some(k)) = (t.strip_suffix('k'), k) {
+                    Ok(coefficient(t, c)? * k as f64)
                 } else {
                     number(t)
                 }
@@ -114,9 +129,9 @@ pub struct Grid {
     /// CLWE noise levels β (used by CLWE-derived data).
     #[serde(default = "default_levels")]
     pub beta: Vec<Level>,
-    /// γ (lattice convention); none = 2√d.
-    #[serde(default)]
-    pub gamma: Option<f64>,
+    /// γ levels (lattice convention): numbers or forms in d such as `2*sqrt(d)`; none = 2√d.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "one_or_many")]
+    pub gamma: Vec<Level>,
     /// Label-noise models.
     #[serde(default = "default_noise")]
     pub noise: Vec<NoiseModel>,
@@ -131,9 +146,74 @@ pub struct Grid {
     pub seed: u64,
     /// Budget and evaluation sizes.
     pub budget: Budget,
-    /// Learner hyper-parameters.
+    /// Learner hyper-parameters (the axes below override theirs).
     #[serde(default)]
     pub options: LearnerOptions,
+    /// Student widths k': numbers or forms in d and the teacher's width k (`4*k`); none = the
+    /// options' width.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub width: Vec<Level>,
+    /// Batch sizes B; none = the options' batch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch: Vec<usize>,
+    /// Step budgets; none = the budget's steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<u64>,
+    /// Learning rates of the learner's optimiser (sgd's `lr`, adam's `adam_lr`); none = the options'.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lr: Vec<f32>,
+    /// Learning-rate schedules; none = the options' schedule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<Schedule>,
+    /// Run seeds; none = `seed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
+    /// Whether the cells of the grid draw independent instances (the default) or share them.
+    #[serde(default)]
+    pub random_numbers: RandomNumbers,
+}
+
+/// How a grid's cells (every axis but learners and data kinds, which share instances so that
+/// they are paired) get their instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RandomNumbers {
+    /// Every cell its own `instances` instances: cells are independent samples.
+    #[default]
+    Independent,
+    /// Instances 0..`instances` in every cell (common random numbers: differences between
+    /// cells are paired, and a cell's runs are not independent of another's).
+    Common,
+}
+
+impl RandomNumbers {
+    /// The sentence summaries print.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Independent => {
+                "Every cell (d, σ, β, noise and the other axes) has its own independent instances; learners and \
+                 data kinds share a cell's instances (paired)."
+            }
+            Self::Common => {
+                "Common random numbers: every cell of the grid uses the same instance numbers (the same \
+                 secret w in every σ cell of a (learner, d)), so cells are paired, not independent."
+            }
+        }
+    }
+}
+
+/// A list, or one value standing for a list of one (grids written when γ was a single number).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Level>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(Level),
+        Many(Vec<Level>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(level) => vec![level],
+        OneOrMany::Many(levels) => levels,
+    })
 }
 
 /// One run of a grid, with its axis labels for tables.
@@ -180,13 +260,23 @@ impl Grid {
     pub fn budget_label(&self, learner: LearnerKind) -> String {
         let (b, o) = (&self.budget, &self.options);
         let sizes = format!("m = {}, n_test = {}", b.train_samples, b.n_test);
+        // An axis the grid varies is shown as its list, else the base value.
+        fn axis<T: std::fmt::Debug, U: std::fmt::Display>(values: &[T], base: U) -> String {
+            if values.is_empty() { base.to_string() } else { format!("{values:?}") }
+        }
+        let widths: Vec<String> = self.width.iter().map(Level::label).collect();
+        let student = |lr: f32| {
+            format!(
+                "{} steps, B = {}, k' = {}, lr = {}; {sizes}",
+                axis(&self.steps, b.steps),
+                axis(&self.batch, o.batch),
+                axis(&widths, o.width),
+                axis(&self.lr, lr)
+            )
+        };
         match learner {
-            LearnerKind::Sgd | LearnerKind::SgdWarm => {
-                format!("{} steps, B = {}, k' = {}, lr = {}; {sizes}", b.steps, o.batch, o.width, o.lr)
-            }
-            LearnerKind::Adam => {
-                format!("{} steps, B = {}, k' = {}, lr = {}; {sizes}", b.steps, o.batch, o.width, o.adam_lr)
-            }
+            LearnerKind::Sgd | LearnerKind::SgdWarm => student(o.lr),
+            LearnerKind::Adam => student(o.adam_lr),
             LearnerKind::RfRidge => format!("{} features, λ = {}; {sizes}", o.features, o.lambda),
             LearnerKind::Ridge | LearnerKind::Ridge2 => format!("λ = {}; {sizes}", o.lambda),
             LearnerKind::Lll => format!("d+1 samples, N scanned; n_test = {}", b.n_test),
@@ -213,44 +303,50 @@ impl Grid {
             self.instances,
             &format!("an integer in 1..={MAX_INSTANCE}"),
         )?;
-        let lens =
-            [self.learners.len(), self.d.len(), self.sigma.len(), self.beta.len(), self.noise.len(), self.data.len()];
-        let count = lens.iter().fold(u128::from(self.instances), |n, &l| n * l as u128);
+        let optional = [self.gamma.len(), self.width.len(), self.batch.len(), self.steps.len(), self.lr.len()]
+            .into_iter()
+            .chain([self.schedule.len(), self.seeds.len()]);
+        let cell_count = [self.d.len(), self.sigma.len(), self.beta.len(), self.noise.len()]
+            .into_iter()
+            .chain(optional)
+            .fold(1u128, |n, l| n * l.max(1) as u128);
+        let count = cell_count * (self.learners.len() * self.data.len()) as u128 * u128::from(self.instances);
         ensure(
             count <= MAX_POINTS as u128,
             "grid",
             format!("{count} points"),
             &format!("at most {MAX_POINTS} points (split it into several grids)"),
         )?;
+        if self.random_numbers == RandomNumbers::Independent {
+            let instances = cell_count * u128::from(self.instances);
+            ensure(
+                instances <= u128::from(MAX_INSTANCE) + 1,
+                "instances",
+                format!("{instances} independent instances"),
+                &format!(
+                    "at most {} over the grid's cells (or random_numbers = \"common\")",
+                    u64::from(MAX_INSTANCE) + 1
+                ),
+            )?;
+        }
+        let (cells, settings) = (self.cells(), self.student_settings());
         let mut points = Vec::new();
         let mut seen = HashSet::new();
         for &learner in &self.learners {
-            for &d in &self.d {
-                for sigma in &self.sigma {
-                    for beta in &self.beta {
-                        for &noise in &self.noise {
-                            for &data in &self.data {
-                                for instance in 0..self.instances {
-                                    let spec = RunSpec {
-                                        learner,
-                                        d,
-                                        gamma: self.gamma,
-                                        beta: Some(beta.at(d, "beta")?),
-                                        sigma: Some(sigma.at(d, "sigma")?),
-                                        noise,
-                                        seed: self.seed,
-                                        instance,
-                                        data,
-                                        budget: self.budget,
-                                        options: self.options.clone(),
-                                    };
-                                    spec.validate()?;
-                                    if seen.insert(spec.id()) {
-                                        let (sigma_label, beta_label) = (sigma.label(), beta.label());
-                                        points.push(GridPoint { spec, sigma_label, beta_label });
-                                    }
-                                }
-                            }
+            let student = learner.is_student();
+            for (index, cell) in cells.iter().enumerate() {
+                let index = if student { index } else { index / settings * settings };
+                for &data in &self.data {
+                    for i in 0..self.instances {
+                        let instance = match self.random_numbers {
+                            RandomNumbers::Common => i,
+                            RandomNumbers::Independent => index as u32 * self.instances + i,
+                        };
+                        let spec = self.spec(cell, learner, data, instance)?;
+                        spec.validate()?;
+                        if seen.insert(spec.id()) {
+                            let (sigma_label, beta_label) = (cell.sigma.label(), cell.beta.label());
+                            points.push(GridPoint { spec, sigma_label, beta_label });
                         }
                     }
                 }
@@ -258,6 +354,123 @@ impl Grid {
         }
         Ok(points)
     }
+
+    /// Every cell: the product of every axis but learners, data kinds and instances (an axis
+    /// left empty takes its value from `budget`, `options` or `seed`).
+    fn cells(&self) -> Vec<Cell<'_>> {
+        let base = Cell {
+            d: self.d[0],
+            sigma: &self.sigma[0],
+            beta: &self.beta[0],
+            noise: self.noise[0],
+            gamma: None,
+            width: None,
+            batch: None,
+            steps: None,
+            lr: None,
+            schedule: None,
+            seed: self.seed,
+        };
+        let mut cells = expand(vec![base], &self.d, |c, &d| c.d = d);
+        cells = expand(cells, &self.sigma, |c, l| c.sigma = l);
+        cells = expand(cells, &self.beta, |c, l| c.beta = l);
+        cells = expand(cells, &self.noise, |c, &n| c.noise = n);
+        cells = expand(cells, &self.gamma, |c, l| c.gamma = Some(l));
+        cells = expand(cells, &self.seeds, |c, &seed| c.seed = seed);
+        // The student axes innermost: see `student_settings`.
+        cells = expand(cells, &self.width, |c, l| c.width = Some(l));
+        cells = expand(cells, &self.batch, |c, &b| c.batch = Some(b));
+        cells = expand(cells, &self.steps, |c, &t| c.steps = Some(t));
+        cells = expand(cells, &self.lr, |c, &lr| c.lr = Some(lr));
+        expand(cells, &self.schedule, |c, &s| c.schedule = Some(s))
+    }
+
+    /// How many student settings each problem cell has (the student axes are innermost in
+    /// [`Self::cells`], so cell i has problem cell i / this). Other learners ignore these axes
+    /// and take the instances of a problem cell's first student setting: paired with the
+    /// students, and not run again per setting.
+    fn student_settings(&self) -> usize {
+        [self.width.len(), self.batch.len(), self.steps.len(), self.lr.len(), self.schedule.len()]
+            .iter()
+            .map(|&l| l.max(1))
+            .product()
+    }
+
+    /// The run of `learner` on `data` in `cell`. Student settings (width, batch, steps, learning
+    /// rate, schedule) apply to the students only, so other learners' specs do not multiply.
+    fn spec(
+        &self,
+        cell: &Cell<'_>,
+        learner: LearnerKind,
+        data: DataKind,
+        instance: u32,
+    ) -> Result<RunSpec, ParamError> {
+        let d = cell.d;
+        let student = learner.is_student();
+        let (mut budget, mut options) = (self.budget, self.options.clone());
+        if student {
+            budget.steps = cell.steps.unwrap_or(budget.steps);
+            options.batch = cell.batch.unwrap_or(options.batch);
+            options.schedule = cell.schedule.unwrap_or(options.schedule);
+            match (learner, cell.lr) {
+                (LearnerKind::Adam, Some(lr)) => options.adam_lr = lr,
+                (_, Some(lr)) => options.lr = lr,
+                (_, None) => {}
+            }
+        }
+        let mut spec = RunSpec {
+            learner,
+            d,
+            gamma: cell.gamma.map(|g| g.at(d, "gamma")).transpose()?,
+            beta: Some(cell.beta.at(d, "beta")?),
+            sigma: Some(cell.sigma.at(d, "sigma")?),
+            noise: cell.noise,
+            seed: cell.seed,
+            instance,
+            data,
+            budget,
+            options,
+        };
+        if let (Some(width), true) = (cell.width, student) {
+            let k = CappedTriangle::new(spec.width_rule().cap(spec.problem()?.gamma_s())).width();
+            let value = width.at_width(d, k, "width")?;
+            ensure(value >= 1.0, "width", width.label(), "a width of at least 1 at every d")?;
+            spec.options.width = value.round() as usize;
+        }
+        Ok(spec)
+    }
+}
+
+/// One cell of a grid: a value of every axis but learners, data kinds and instances.
+#[derive(Clone, Debug)]
+struct Cell<'g> {
+    d: usize,
+    sigma: &'g Level,
+    beta: &'g Level,
+    noise: NoiseModel,
+    gamma: Option<&'g Level>,
+    width: Option<&'g Level>,
+    batch: Option<usize>,
+    steps: Option<u64>,
+    lr: Option<f32>,
+    schedule: Option<Schedule>,
+    seed: u64,
+}
+
+/// Every cell of `cells` once per value of an axis (unchanged when the axis is empty).
+fn expand<'g, T>(cells: Vec<Cell<'g>>, values: &'g [T], set: impl Fn(&mut Cell<'g>, &'g T)) -> Vec<Cell<'g>> {
+    if values.is_empty() {
+        return cells;
+    }
+    let mut out = Vec::with_capacity(cells.len() * values.len());
+    for cell in cells {
+        for value in values {
+            let mut c = cell.clone();
+            set(&mut c, value);
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Most points a grid may have.
@@ -308,6 +521,22 @@ impl Shard {
     /// Whether grid point `i` belongs to this shard (round-robin, so shards are balanced).
     pub fn owns(&self, i: usize) -> bool {
         i % self.count == self.index
+    }
+
+    /// This shard's share of `items` balanced by `cost`: largest first, each onto the shard with
+    /// the least cost so far (every shard computes the same assignment).
+    pub fn balanced<T>(&self, mut items: Vec<T>, cost: impl Fn(&T) -> f64) -> Vec<T> {
+        items.sort_by(|a, b| cost(b).total_cmp(&cost(a)));
+        let mut load = vec![0.0f64; self.count];
+        let mut mine = Vec::new();
+        for item in items {
+            let least = (0..self.count).min_by(|&i, &j| load[i].total_cmp(&load[j])).expect("a shard");
+            load[least] += cost(&item);
+            if least == self.index {
+                mine.push(item);
+            }
+        }
+        mine
     }
 }
 
@@ -516,7 +745,8 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<usize> {
 fn publish(dir: &Path, grid: &Grid, rows: &[RunRecord]) -> Result<()> {
     let names = crate::reporting::summary::LevelNames { sigma: &grid.sigma, beta: &grid.beta };
     let (summaries, advantages) =
-        crate::reporting::summary::write_tables(dir, &grid.name, rows, names).map_err(Error::io(dir))?;
+        crate::reporting::summary::write_tables(dir, &grid.name, rows, names, grid.random_numbers)
+            .map_err(Error::io(dir))?;
     let figure_error = |e: Box<dyn std::error::Error>| Error::io(dir)(std::io::Error::other(e.to_string()));
     let budget = |learner: &str| {
         grid.learners.iter().find(|k| k.name() == learner).map_or_else(String::new, |&k| grid.budget_label(k))
@@ -693,6 +923,63 @@ mod tests {
             let rows = finished(DirRows::<Row>::read(&dir).unwrap().unique_rows());
             assert_eq!(rows.len(), status.points, "{name}: every row is a typed finished run");
         }
+    }
+
+    /// A grid varying every axis kind over two learners.
+    fn axes_grid(random_numbers: RandomNumbers) -> Grid {
+        let text = r#"
+            name = "axes"
+            learners = ["sgd", "ridge"]
+            d = [2, 4]
+            gamma = ["sqrt(d)", "2*sqrt(d)"]
+            width = ["k", "4*k"]
+            lr = [0.1, 0.01]
+            instances = 2
+            [budget]
+            steps = 10
+            train_samples = 100
+            n_test = 100
+        "#;
+        Grid { random_numbers, ..toml::from_str(text).unwrap() }
+    }
+
+    #[test]
+    fn every_axis_multiplies_the_cells_and_forms_resolve_per_cell() {
+        let points = axes_grid(RandomNumbers::Independent).points().unwrap();
+        let of = |learner| points.iter().filter(|p| p.spec.learner == learner).map(|p| &p.spec).collect::<Vec<_>>();
+        let (sgd, ridge) = (of(LearnerKind::Sgd), of(LearnerKind::Ridge));
+        // sgd: 2 d × 2 γ × 2 widths × 2 rates × 2 instances; ridge ignores width and rate.
+        assert_eq!((sgd.len(), ridge.len()), (32, 8));
+        for s in &sgd {
+            let k = CappedTriangle::new(s.width_rule().cap(s.problem().unwrap().gamma_s())).width();
+            assert!(s.options.width == k || s.options.width == 4 * k, "k' = {} for k = {k}", s.options.width);
+            assert!(s.gamma == Some((s.d as f64).sqrt()) || s.gamma == Some(2.0 * (s.d as f64).sqrt()));
+        }
+        assert_eq!(sgd.iter().filter(|s| s.options.lr == 0.01).count(), 16);
+        // Independent cells: sgd's 16 cells have 32 distinct instances; ridge shares the
+        // instances of each problem cell's first student setting (paired).
+        let instances = |specs: &[&RunSpec]| specs.iter().map(|s| s.instance).collect::<HashSet<u32>>();
+        assert_eq!(instances(&sgd).len(), 32);
+        assert!(instances(&ridge).is_subset(&instances(&sgd)) && instances(&ridge).len() == 8);
+        // Common random numbers: instances 0 and 1 everywhere.
+        let common = axes_grid(RandomNumbers::Common).points().unwrap();
+        assert!(common.iter().all(|p| p.spec.instance < 2) && common.len() == points.len());
+    }
+
+    #[test]
+    fn grids_written_with_one_gamma_and_width_forms_outside_a_width_are_handled() {
+        let old: Grid = toml::from_str(
+            "name = \"g\"\nlearners = [\"sgd\"]\nd = [2]\ngamma = 3.0\n[budget]\nsteps = 1\ntrain_samples = 1\nn_test = 2\n",
+        )
+        .unwrap();
+        assert_eq!(old.gamma, vec![Level::Number(3.0)]);
+        assert_eq!(old.points().unwrap()[0].spec.gamma, Some(3.0));
+        assert_eq!(Level::Text("4*k".into()).at_width(2, 9, "width").unwrap(), 36.0);
+        assert_eq!(Level::Text("k".into()).at_width(2, 9, "width").unwrap(), 9.0);
+        assert_eq!(Level::Text("4*k".into()).at(2, "gamma").unwrap_err().name, "gamma", "k means nothing for γ");
+        let mut bad = old.clone();
+        bad.width = vec![Level::Text("0*k".into())];
+        assert_eq!(bad.points().unwrap_err().name, "width");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::math::target::{CappedTriangle, WidthRule, dot};
 use crate::params::{ParamError, Problem, ensure};
 use crate::sampling::{DataKind, Sampler, Split, secret_direction};
+use students::{OutputBias, StudentInit};
 
 /// z-value of a one-sided 99% bound.
 pub const Z99: f64 = 2.326_347_874_040_841;
@@ -348,14 +349,26 @@ pub fn evaluate_predictor(
     ctx: &RunContext<'_>,
     predict: impl Fn(&[f64]) -> f64 + Sync,
 ) -> Scores<Evaluation> {
+    evaluate_on(inst, ctx, Split::Test, ctx.budget.n_test, predict)
+}
+
+/// Evaluates an f64 predictor on samples 0..n of `split` of `inst` in both views, paired with
+/// the trivial constant (the validation split is where model selection looks).
+pub fn evaluate_on(
+    inst: &Instance,
+    ctx: &RunContext<'_>,
+    split: Split,
+    n: u64,
+    predict: impl Fn(&[f64]) -> f64 + Sync,
+) -> Scores<Evaluation> {
     use rayon::prelude::*;
-    let (n_test, trivial) = (ctx.budget.n_test, ctx.trivial);
-    let test = inst.sampler(Split::Test, ctx.rule);
-    let parts: Vec<Scores<EvalSums>> = (0..n_test.div_ceil(SCORE_CHUNK))
+    let trivial = ctx.trivial;
+    let sampler = inst.sampler(split, ctx.rule);
+    let parts: Vec<Scores<EvalSums>> = (0..n.div_ceil(SCORE_CHUNK))
         .into_par_iter()
         .map(|c| {
             let first = c * SCORE_CHUNK;
-            score_chunk(inst, &test, trivial, first, SCORE_CHUNK.min(n_test - first), |_, x| predict(x))
+            score_chunk(inst, &sampler, trivial, first, SCORE_CHUNK.min(n - first), |_, x| predict(x))
         })
         .collect();
     parts
@@ -395,6 +408,15 @@ pub struct LearnerOptions {
     /// at the zero function (omitted when 1).
     #[serde(skip_serializing_if = "is_one")]
     pub output_init: f32,
+    /// Where the students' output bias starts (omitted when at the initialisation's value).
+    #[serde(skip_serializing_if = "OutputBias::is_initial")]
+    pub output_bias: OutputBias,
+    /// SGD's learning rates tried per run, the best on the validation split kept (empty: `lr`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lr_grid: Vec<f32>,
+    /// Adam's learning rates tried per run, likewise (empty: `adam_lr`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adam_lr_grid: Vec<f32>,
 }
 
 /// Whether a scale is the default 1 (options at their default are not serialised).
@@ -420,6 +442,9 @@ impl Default for LearnerOptions {
             precision_bits: None,
             schedule: Schedule::Constant,
             output_init: 1.0,
+            output_bias: OutputBias::Initial,
+            lr_grid: Vec::new(),
+            adam_lr_grid: Vec::new(),
         }
     }
 }
@@ -442,6 +467,9 @@ impl LearnerOptions {
         )?;
         ensure(self.lr.is_finite() && self.lr > 0.0, "--lr", self.lr, "a finite number > 0")?;
         ensure(self.adam_lr.is_finite() && self.adam_lr > 0.0, "--adam-lr", self.adam_lr, "a finite number > 0")?;
+        for (name, grid) in [("--lr-grid", &self.lr_grid), ("--adam-lr-grid", &self.adam_lr_grid)] {
+            ensure(grid.iter().all(|lr| lr.is_finite() && *lr > 0.0), name, format!("{grid:?}"), "rates > 0")?;
+        }
         ensure(
             self.features >= 1 && self.features <= MAX_FEATURES,
             "--features",
@@ -518,23 +546,31 @@ impl LearnerKind {
         }
     }
 
+    /// Whether it is a student network (sgd, adam, sgd-warm): the learners that read width,
+    /// batch, steps, learning rate and schedule.
+    pub fn is_student(self) -> bool {
+        matches!(self, Self::Sgd | Self::Adam | Self::SgdWarm)
+    }
+
     /// The learner with options `o`.
     pub fn build(self, o: &LearnerOptions) -> Box<dyn Learner> {
-        let student = |optimizer, warm_start| students::Student {
+        let student = |optimizer, init, lr_grid: &[f32]| students::Student {
             width: o.width,
             batch: o.batch,
             optimizer,
             fixed_data: o.fixed_data,
-            warm_start,
+            init,
             schedule: o.schedule,
             output_init: o.output_init,
+            output_bias: o.output_bias,
+            lr_grid: lr_grid.to_vec(),
         };
         match self {
             Self::Trivial => Box::new(baselines::Trivial),
             Self::Oracle => Box::new(baselines::Oracle),
-            Self::Sgd => Box::new(student(Optimizer::Sgd { lr: o.lr }, false)),
-            Self::Adam => Box::new(student(Optimizer::adam(o.adam_lr), false)),
-            Self::SgdWarm => Box::new(student(Optimizer::Sgd { lr: o.lr }, true)),
+            Self::Sgd => Box::new(student(Optimizer::Sgd { lr: o.lr }, StudentInit::Standard, &o.lr_grid)),
+            Self::Adam => Box::new(student(Optimizer::adam(o.adam_lr), StudentInit::Standard, &o.adam_lr_grid)),
+            Self::SgdWarm => Box::new(student(Optimizer::Sgd { lr: o.lr }, StudentInit::TrueNetwork, &[])),
             Self::Ridge => Box::new(baselines::Ridge { features: baselines::RidgeFeatures::Linear, lambda: o.lambda }),
             Self::Ridge2 => {
                 Box::new(baselines::Ridge { features: baselines::RidgeFeatures::Quadratic, lambda: o.lambda })

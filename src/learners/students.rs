@@ -4,9 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Details, Fit, Instance, Learner, RunContext, Scores};
-use crate::backends::{DataSource, LrSchedule, Optimizer, Schedule, StudentParams, TrainConfig, View};
+use super::{Details, Fit, Instance, Judgement, Learner, RunContext, Scores, evaluate_on, judge_evaluation};
+use crate::backends::{
+    DataSource, Directions, Evaluation, LrSchedule, Optimizer, Schedule, StudentParams, Teacher, TrainConfig, Trainer,
+    View,
+};
 use crate::error::Error;
+use crate::params::ParamError;
+use crate::sampling::Split;
 
 /// Steps between checks of the wall-clock budget and of divergence.
 const CHECK_EVERY: u64 = 50;
@@ -28,10 +33,23 @@ pub struct TracePoint {
     pub r: f64,
 }
 
+/// Where a student starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StudentInit {
+    /// The standard initialisation (output layer scaled by `output_init`, as for the next).
+    Standard,
+    /// The true network (`sgd-warm`): must keep its zero error.
+    TrueNetwork,
+    /// The standard initialisation with every neuron turned onto ±w, where it stays (the
+    /// direction-known control of compute-to-learn): only biases and the output layer train.
+    DirectionKnown,
+}
+
 /// A student network trained with SGD or Adam.
 #[derive(Clone, Debug)]
 pub struct Student {
-    /// Width k' (ignored when warm-started: the teacher's width is used).
+    /// Width k' (ignored when started at the true network: the teacher's width is used).
     pub width: usize,
     /// Batch size B.
     pub batch: usize,
@@ -39,13 +57,120 @@ pub struct Student {
     pub optimizer: Optimizer,
     /// Train on a fixed set of `train_samples` samples instead of fresh ones.
     pub fixed_data: bool,
-    /// Start at the true network instead of the standard initialisation.
-    pub warm_start: bool,
+    /// Where training starts.
+    pub init: StudentInit,
     /// The learning-rate schedule over the step budget.
     pub schedule: Schedule,
     /// The standard initial output layer (a, c) is multiplied by this (0: start at the zero
     /// function, so the student's initial error is the target's variance, not ~3 times it).
     pub output_init: f32,
+    /// Where the output bias c starts.
+    pub output_bias: OutputBias,
+    /// Learning rates to try (the rate of `optimizer` is replaced by each): the run with the
+    /// largest Δ on the validation split is kept and scored on the test split. Empty: one run
+    /// at `optimizer`'s rate.
+    pub lr_grid: Vec<f32>,
+}
+
+/// Validation samples judging each run of a learning-rate search (at most the test size).
+pub const VALIDATION_SAMPLES: u64 = 20_000;
+
+/// One run of a learning-rate search, judged on the validation split.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Try {
+    /// Its learning rate (as the search's grid gives it).
+    pub lr: f32,
+    /// The validation verdict (learning view).
+    pub validation: Judgement,
+}
+
+/// The run a learning-rate search keeps.
+pub struct Kept<'a> {
+    /// The run.
+    pub run: Trained<'a>,
+    /// Its learning rate (as the grid gives it).
+    pub lr: f32,
+    /// Its validation verdict.
+    pub validation: Judgement,
+}
+
+/// Trains `student(lr)` for each rate of `lrs` and keeps the run with the largest validation Δ
+/// (SPEC §7's hygiene, §8's split: the test split is not read); a diverged run is kept only
+/// when every run diverged. Returns every try and the kept run.
+pub fn best_on_validation<'a>(
+    inst: &Instance,
+    ctx: &RunContext<'a>,
+    lrs: &[f32],
+    n_validation: u64,
+    student: impl Fn(f32) -> Student,
+) -> Result<(Vec<Try>, Kept<'a>), Error> {
+    let mut tries = Vec::new();
+    let mut kept: Option<Kept<'a>> = None;
+    for &lr in lrs {
+        let mut run = student(lr).train(inst, ctx)?;
+        let params = run.trainer.student()?;
+        let predict = |x: &[f64]| params.eval(&x.iter().map(|&v| v as f32).collect::<Vec<f32>>());
+        let e = evaluate_on(inst, ctx, Split::Validation, n_validation, predict).learning;
+        let validation = judge_evaluation(&e, run.diverged, false);
+        tries.push(Try { lr, validation });
+        let better = match &kept {
+            None => true,
+            Some(k) => !run.diverged && (k.run.diverged || validation.delta > k.validation.delta),
+        };
+        if better {
+            kept = Some(Kept { run, lr, validation });
+        }
+    }
+    let kept = kept.ok_or_else(|| ParamError {
+        name: "learning-rate grid".into(),
+        value: "[]".into(),
+        expected: "at least one rate".into(),
+    })?;
+    Ok((tries, kept))
+}
+
+/// Where a student's output bias c starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputBias {
+    /// The initialisation's c (0, scaled by `output_init`).
+    Initial,
+    /// The mean training label: with a zero output layer the student starts as the trivial
+    /// predictor (r = 0) instead of a constant 0 (r ≈ −3 for the triangle wave's mean ¼).
+    TrainingMean,
+}
+
+impl OutputBias {
+    /// Whether c starts at the initialisation's value (the default, which options leave out).
+    pub fn is_initial(&self) -> bool {
+        *self == Self::Initial
+    }
+}
+
+impl Default for OutputBias {
+    fn default() -> Self {
+        Self::Initial
+    }
+}
+
+/// A finished training run: the trainer (holding the student) and what happened on the way.
+pub struct Trained<'a> {
+    /// The trainer, for evaluations.
+    pub trainer: Box<dyn Trainer + 'a>,
+    /// What it trained.
+    pub config: TrainConfig,
+    /// Steps taken.
+    pub steps: u64,
+    /// Training samples used.
+    pub samples: u64,
+    /// Device seconds, where measured.
+    pub device_s: Option<f64>,
+    /// The loss became NaN or ∞.
+    pub diverged: bool,
+    /// The wall-clock budget ran out first.
+    pub timed_out: bool,
+    /// Held-out Δ and loss at log-spaced steps.
+    pub trace: Vec<TracePoint>,
 }
 
 /// What a student run records besides the shared fields.
@@ -70,24 +195,38 @@ pub struct StudentDetails {
     /// Held-out Δ and training loss at log-spaced steps (absent in rows written before traces).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trace: Vec<TracePoint>,
+    /// The learning-rate search on the validation split, when the run had a grid of rates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lr_search: Vec<Try>,
 }
 
-impl Learner for Student {
-    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
+impl Student {
+    /// The initial network for `inst`.
+    fn initial(&self, inst: &Instance, teacher: &Teacher, trivial: f64) -> StudentParams {
+        let (d, seed, instance) = (inst.problem.d, inst.problem.seed, inst.instance);
+        let mut init = match self.init {
+            StudentInit::TrueNetwork => return StudentParams::capped_triangle(&teacher.w, teacher.gamma_s, inst.cap),
+            StudentInit::DirectionKnown => StudentParams::direction_known(&teacher.w, self.width, seed, instance),
+            StudentInit::Standard => StudentParams::standard_init(d, self.width, seed, instance),
+        };
+        init.a.iter_mut().for_each(|a| *a *= self.output_init);
+        init.c = match self.output_bias {
+            OutputBias::Initial => init.c * self.output_init,
+            OutputBias::TrainingMean => trivial as f32,
+        };
+        init
+    }
+
+    /// Trains on `inst` for the budget's steps (or until divergence or the deadline), recording
+    /// a trace on the first test samples; evaluation is left to the caller.
+    pub fn train<'a>(&self, inst: &Instance, ctx: &RunContext<'a>) -> Result<Trained<'a>, Error> {
         let d = inst.problem.d;
         let teacher = inst.teacher();
-        let init = if self.warm_start {
-            StudentParams::capped_triangle(&teacher.w, teacher.gamma_s, inst.cap)
-        } else {
-            let mut init = StudentParams::standard_init(d, self.width, inst.problem.seed, inst.instance);
-            init.a.iter_mut().for_each(|a| *a *= self.output_init);
-            init.c *= self.output_init;
-            init
-        };
+        let init = self.initial(inst, &teacher, ctx.trivial);
         // At the true network the loss Hessian grows like d·k (output weights ±2 on 4M+1 active
         // neurons), so a warm start scales SGD's step by 1/(d·k) to stay below 2/λ_max.
-        let optimizer = match (self.optimizer, self.warm_start) {
-            (Optimizer::Sgd { lr }, true) => Optimizer::Sgd { lr: lr / (d * init.width()) as f32 },
+        let optimizer = match (self.optimizer, self.init) {
+            (Optimizer::Sgd { lr }, StudentInit::TrueNetwork) => Optimizer::Sgd { lr: lr / (d * init.width()) as f32 },
             (other, _) => other,
         };
         let config = TrainConfig {
@@ -97,6 +236,10 @@ impl Learner for Student {
             data: if self.fixed_data { DataSource::Fixed { m: ctx.budget.train_samples } } else { DataSource::Online },
             optimizer,
             schedule: LrSchedule { kind: self.schedule, steps: ctx.budget.steps },
+            directions: match self.init {
+                StudentInit::DirectionKnown => Directions::Frozen,
+                StudentInit::Standard | StudentInit::TrueNetwork => Directions::Trained,
+            },
             teacher,
         };
         let mut trainer = ctx.engine.trainer(&config, &init)?;
@@ -128,27 +271,59 @@ impl Learner for Student {
             }
         }
         let steps = trainer.steps_done();
-        let (n, trivial) = (ctx.budget.n_test, ctx.trivial as f32);
-        let scores = Scores {
-            learning: trainer.evaluate(n, trivial, View::Learning)?,
-            observed: trainer.evaluate(n, trivial, View::Observed)?,
-        };
-        Ok(Fit {
-            scores,
-            samples: samples_after(steps),
+        Ok(Trained {
+            trainer,
+            config,
             steps,
+            samples: samples_after(steps),
             device_s: device,
             diverged,
             timed_out,
+            trace,
+        })
+    }
+}
+
+impl Trained<'_> {
+    /// Held-out scores on the first `n` test samples in both views.
+    pub fn test_scores(&mut self, n: u64, trivial: f64) -> Result<Scores<Evaluation>, Error> {
+        Ok(Scores {
+            learning: self.trainer.evaluate(n, trivial as f32, View::Learning)?,
+            observed: self.trainer.evaluate(n, trivial as f32, View::Observed)?,
+        })
+    }
+}
+
+impl Learner for Student {
+    fn fit(&self, inst: &Instance, ctx: &RunContext<'_>) -> Result<Fit, Error> {
+        let (mut run, lr_search) = if self.lr_grid.is_empty() {
+            (self.train(inst, ctx)?, Vec::new())
+        } else {
+            let n_validation = VALIDATION_SAMPLES.min(ctx.budget.n_test);
+            let (tries, kept) = best_on_validation(inst, ctx, &self.lr_grid, n_validation, |lr| Student {
+                optimizer: self.optimizer.with_lr(lr),
+                ..self.clone()
+            })?;
+            (kept.run, tries)
+        };
+        let scores = run.test_scores(ctx.budget.n_test, ctx.trivial)?;
+        Ok(Fit {
+            scores,
+            samples: run.samples,
+            steps: run.steps,
+            device_s: run.device_s,
+            diverged: run.diverged,
+            timed_out: run.timed_out,
             details: Details::Student(StudentDetails {
-                width: config.width,
+                width: run.config.width,
                 batch: self.batch,
-                optimizer: config.optimizer,
-                data: config.data,
-                warm_start: self.warm_start,
+                optimizer: run.config.optimizer,
+                data: run.config.data,
+                warm_start: self.init == StudentInit::TrueNetwork,
                 schedule: self.schedule,
                 output_init: self.output_init,
-                trace,
+                trace: run.trace,
+                lr_search,
             }),
             ..Fit::default()
         })

@@ -7,7 +7,13 @@ use plotters::prelude::*;
 
 use super::summary::{Advantage, PointSummary};
 
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+/// What drawing a figure returns.
+pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The powers of `base` within [low, high], as axis key points.
+pub fn powers(base: f64, low: f64, high: f64) -> Vec<f64> {
+    (-4..40).map(|e| base.powi(e)).filter(|v| (low..=high).contains(v)).collect()
+}
 
 /// One heatmap per (learner, data, noise model) of the success rate: a column per d, a row per
 /// σ (per (σ, β) pair where β varies). Cells live on a continuous [0, columns] × [0, rows] grid,
@@ -234,7 +240,7 @@ pub fn trace_plots(dir: &Path, rows: &[crate::experiments::runs::RunRecord]) -> 
 }
 
 /// The colour of learner `i`.
-fn learner_color(i: usize) -> RGBAColor {
+pub(crate) fn learner_color(i: usize) -> RGBAColor {
     LEARNER_COLORS[i % LEARNER_COLORS.len()].to_rgba()
 }
 
@@ -271,6 +277,21 @@ mod tests {
             log2_beta: -24.0 - (d as f64).log2(),
             gamma: 2.0 * (d as f64).sqrt(),
             gamma_s: 2.0 * (d as f64).sqrt() / crate::params::SQRT_TAU,
+            width: 256,
+            batch: 512,
+            steps: 1000,
+            lr: Some(1e-3),
+            schedule: crate::backends::Schedule::Constant,
+            seed: 0,
+            settings: crate::reporting::summary::Settings {
+                gamma: OrderedF64(2.0 * (d as f64).sqrt()),
+                width: 256,
+                batch: 512,
+                steps: 1000,
+                lr: Some(OrderedF64(1e-3)),
+                schedule: crate::backends::Schedule::Constant,
+                seed: 0,
+            },
             sigma_order: OrderedF64(-(d as f64).log2()),
             runs: 4,
             learned,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::atomic::write_file_atomically;
 use super::table::markdown_table;
 use crate::experiments::runs::RunRecord;
-use crate::experiments::sweep::Level;
+use crate::experiments::sweep::{Level, RandomNumbers};
 use crate::learners::Verdict;
 use crate::params::SQRT_TAU;
 
@@ -63,6 +63,49 @@ pub struct PointKey {
     pub sigma: String,
     /// β label.
     pub beta: String,
+    /// γ and the student settings.
+    pub settings: Settings,
+}
+
+/// The values of a row's other axes: γ and the student settings (the learner's own values;
+/// constant within a grid unless the grid varies them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Settings {
+    /// γ (lattice convention).
+    pub gamma: OrderedF64,
+    /// Student width k'.
+    pub width: usize,
+    /// Batch B.
+    pub batch: usize,
+    /// Step budget.
+    pub steps: u64,
+    /// The learning rate the learner's optimiser uses (students only).
+    pub lr: Option<OrderedF64>,
+    /// The learning-rate schedule.
+    pub schedule: crate::backends::Schedule,
+    /// Run seed.
+    pub seed: u64,
+}
+
+impl Settings {
+    /// The settings of a row.
+    pub fn of(row: &RunRecord) -> Self {
+        use crate::learners::LearnerKind;
+        let (s, o) = (&row.spec, &row.spec.options);
+        Self {
+            gamma: OrderedF64(row.gamma),
+            width: o.width,
+            batch: o.batch,
+            steps: s.budget.steps,
+            lr: match s.learner {
+                LearnerKind::Sgd | LearnerKind::SgdWarm => Some(OrderedF64(f64::from(o.lr))),
+                LearnerKind::Adam => Some(OrderedF64(f64::from(o.adam_lr))),
+                _ => None,
+            },
+            schedule: o.schedule,
+            seed: s.seed,
+        }
+    }
 }
 
 /// f64 with a total order (for map keys).
@@ -90,6 +133,7 @@ pub fn point_key(row: &RunRecord, names: LevelNames<'_>) -> PointKey {
         sigma_order: OrderedF64(row.sigma.log2()),
         sigma: LevelNames::name(names.sigma, row.sigma, row.spec.d),
         beta: LevelNames::name(names.beta, row.beta, row.spec.d),
+        settings: Settings::of(row),
     }
 }
 
@@ -116,6 +160,21 @@ pub struct PointSummary {
     pub gamma: f64,
     /// γ_s = γ/√(2π), the frequency of the learning problem.
     pub gamma_s: f64,
+    /// Student width k'.
+    pub width: usize,
+    /// Batch B.
+    pub batch: usize,
+    /// Step budget.
+    pub steps: u64,
+    /// Learning rate (students).
+    pub lr: Option<f32>,
+    /// Learning-rate schedule.
+    pub schedule: crate::backends::Schedule,
+    /// Run seed.
+    pub seed: u64,
+    /// The key's settings (for matching null and non-null cells).
+    #[serde(skip)]
+    pub settings: Settings,
     /// log₂ σ, for ordering.
     #[serde(skip)]
     pub sigma_order: OrderedF64,
@@ -218,6 +277,13 @@ pub fn summarize(rows: &[RunRecord], names: LevelNames<'_>) -> Vec<PointSummary>
                 log2_beta: rows[0].beta.log2(),
                 gamma: rows[0].gamma,
                 gamma_s: rows[0].gamma_s,
+                width: key.settings.width,
+                batch: key.settings.batch,
+                steps: key.settings.steps,
+                lr: key.settings.lr.map(|l| l.0 as f32),
+                schedule: key.settings.schedule,
+                seed: key.settings.seed,
+                settings: key.settings,
                 learner: key.learner,
                 data: key.data,
                 noise: key.noise,
@@ -230,13 +296,57 @@ pub fn summarize(rows: &[RunRecord], names: LevelNames<'_>) -> Vec<PointSummary>
         .collect()
 }
 
+/// A student setting as a table column: its header and its value in a summary.
+type SettingColumn = (&'static str, fn(&PointSummary) -> String);
+
+/// The student settings that differ between the students' summaries (the columns to show).
+fn varying_settings(summaries: &[PointSummary]) -> Vec<SettingColumn> {
+    let columns: [SettingColumn; 6] = [
+        ("k'", |s| s.width.to_string()),
+        ("B", |s| s.batch.to_string()),
+        ("steps", |s| s.steps.to_string()),
+        ("lr", |s| s.lr.map_or("–".into(), |l| format!("{l}"))),
+        ("schedule", |s| format!("{:?}", s.schedule).to_lowercase()),
+        ("seed", |s| s.seed.to_string()),
+    ];
+    // A column shows when some learner's students differ in it (sgd and adam differing in
+    // their rates is not a varied axis).
+    let students: Vec<&PointSummary> = summaries.iter().filter(|s| s.lr.is_some()).collect();
+    let varies = |value: &fn(&PointSummary) -> String| {
+        students.iter().any(|s| students.iter().any(|o| o.learner == s.learner && value(o) != value(s)))
+    };
+    columns.into_iter().filter(|(_, value)| varies(value)).collect()
+}
+
 /// The budget and student options of a grid's runs, in one line.
 fn budget_line(spec: &crate::experiments::runs::RunSpec) -> String {
     let (b, o) = (&spec.budget, &spec.options);
+    let rate = |lr: f32, grid: &[f32]| {
+        if grid.is_empty() { lr.to_string() } else { format!("the best of {grid:?} on validation") }
+    };
+    let mut hygiene = Vec::new();
+    if !o.schedule.is_constant() {
+        hygiene.push(format!("{:?} schedule", o.schedule).to_lowercase());
+    }
+    if o.output_init != 1.0 {
+        hygiene.push(format!("output layer ×{}", o.output_init));
+    }
+    if !o.output_bias.is_initial() {
+        hygiene.push("c from the mean training label".into());
+    }
     format!(
-        "{} steps, m = {}, n_test = {}; students B = {}, k' = {}, lr = {} (sgd), {} (adam); \
+        "{} steps, m = {}, n_test = {}; students B = {}, k' = {}, lr = {} (sgd), {} (adam){}; \
          {} random features, ridge λ = {}",
-        b.steps, b.train_samples, b.n_test, o.batch, o.width, o.lr, o.adam_lr, o.features, o.lambda
+        b.steps,
+        b.train_samples,
+        b.n_test,
+        o.batch,
+        o.width,
+        rate(o.lr, &o.lr_grid),
+        rate(o.adam_lr, &o.adam_lr_grid),
+        if hygiene.is_empty() { String::new() } else { format!(", {}", hygiene.join(", ")) },
+        o.features,
+        o.lambda
     )
 }
 
@@ -283,8 +393,8 @@ pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
     for s in summaries.iter().filter(|s| s.data != "null") {
         let Some(null) = summaries.iter().find(|n| {
             n.data == "null"
-                && (n.learner.as_str(), n.noise.as_str(), n.d, n.sigma.as_str(), n.beta.as_str())
-                    == (s.learner.as_str(), s.noise.as_str(), s.d, s.sigma.as_str(), s.beta.as_str())
+                && (n.learner.as_str(), n.noise.as_str(), n.d, n.sigma.as_str(), n.beta.as_str(), n.settings)
+                    == (s.learner.as_str(), s.noise.as_str(), s.d, s.sigma.as_str(), s.beta.as_str(), s.settings)
         }) else {
             continue;
         };
@@ -311,7 +421,7 @@ pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
     out
 }
 
-fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> std::io::Result<()> {
+pub(crate) fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r).map_err(std::io::Error::other)?;
@@ -330,14 +440,16 @@ pub fn write_tables(
     title: &str,
     rows: &[RunRecord],
     names: LevelNames<'_>,
+    random_numbers: RandomNumbers,
 ) -> std::io::Result<(Vec<PointSummary>, Vec<Advantage>)> {
     let summaries = summarize(rows, names);
     let advantages = advantages(&summaries);
     write_csv(&dir.join("summary.csv"), &summaries)?;
+    let varying = varying_settings(&summaries);
     let body: Vec<Vec<String>> = summaries
         .iter()
         .map(|s| {
-            vec![
+            let mut line = vec![
                 s.learner.clone(),
                 s.data.clone(),
                 s.noise.clone(),
@@ -346,12 +458,16 @@ pub fn write_tables(
                 format!("{:.1}", s.log2_sigma),
                 format!("{:.3}", s.gamma),
                 format!("{:.3}", s.gamma_s),
+            ];
+            line.extend(varying.iter().map(|(_, value)| value(s)));
+            line.extend([
                 format!("{}/{}", s.learned, s.runs),
                 f(s.mean_delta),
                 format!("{:.3}", s.mean_r),
                 s.mean_cosine.map_or("–".into(), |c| format!("{c:.4}")),
                 format!("{:.2}", s.mean_wall_s),
-            ]
+            ]);
+            line
         })
         .collect();
     let backends: std::collections::BTreeSet<String> =
@@ -359,32 +475,19 @@ pub fn write_tables(
     let mut md = format!(
         "# {title}\n\n{} runs. Learned = the lower 99% bound of Δ exceeds ε = max(0.01·Var f, 4·SE) (SPEC §8). \
          Δ = MSE(trivial) − MSE(h) on held-out samples against the noise-free target; r = Δ/Var f.\n\
-         log₂σ, γ and γ_s are the numbers behind the labels at each d. Budget: {}. \
-         Instances are the grid's `instances` seeds, the same in every σ cell of a (learner, d) (common random \
-         numbers across noise levels).\nBackends: {}. Version: {}.\n\n",
+         log₂σ, γ and γ_s are the numbers behind the labels at each d. Budget: {}{}. {}\nBackends: {}. \
+         Version: {}.\n\n",
         rows.len(),
         rows.first().map_or("–".to_string(), |r| budget_line(&r.spec)),
+        if varying.is_empty() { String::new() } else { " (columns give the student settings the grid varies)".into() },
+        random_numbers.describe(),
         backends.into_iter().collect::<Vec<_>>().join("; "),
         rows.first().map_or("–".to_string(), |r| r.version.clone())
     );
-    md += &markdown_table(
-        &[
-            "learner",
-            "data",
-            "noise",
-            "d",
-            "σ",
-            "log₂σ",
-            "γ",
-            "γ_s",
-            "learned",
-            "mean Δ",
-            "mean r",
-            "mean |cos|",
-            "mean s",
-        ],
-        &body,
-    );
+    let mut headers = vec!["learner", "data", "noise", "d", "σ", "log₂σ", "γ", "γ_s"];
+    headers.extend(varying.iter().map(|(name, _)| *name));
+    headers.extend(["learned", "mean Δ", "mean r", "mean |cos|", "mean s"]);
+    md += &markdown_table(&headers, &body);
     write_file_atomically(&dir.join("summary.md"), md.as_bytes())?;
     if !advantages.is_empty() {
         write_csv(&dir.join("advantage.csv"), &advantages)?;

@@ -10,7 +10,8 @@ use super::gemm::{Operand, sgemm};
 use super::generate::gaussian_batch;
 use super::teacher::teacher;
 use crate::backends::{
-    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer, View,
+    DataSource, Directions, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
+    View,
 };
 use crate::error::Error;
 use crate::multiversion;
@@ -300,7 +301,10 @@ impl CpuTrainer {
     fn backward_update(&mut self) {
         let (b, d, k) = (self.config.batch, self.config.d, self.config.width);
         head_grads(&self.student, &self.g[..b], &mut self.z, &mut self.grads, &mut self.partials);
-        hidden_grad(&self.z, &current_batch(&self.fixed, &self.batch).x, b, d, k, &mut self.grads.v);
+        // Frozen directions keep dV = 0, which leaves V unchanged under SGD and Adam alike.
+        if self.config.directions == Directions::Trained {
+            hidden_grad(&self.z, &current_batch(&self.fixed, &self.batch).x, b, d, k, &mut self.grads.v);
+        }
         let optimizer = self.config.optimizer.scaled(self.config.schedule.factor(self.steps));
         apply_update(optimizer, self.adam.as_mut(), &mut self.student, &self.grads, self.steps + 1);
     }
@@ -466,6 +470,7 @@ mod tests {
             data: DataSource::Online,
             optimizer: Optimizer::Sgd { lr: 0.1 },
             schedule: LrSchedule::default(),
+            directions: Directions::Trained,
             teacher,
         };
         let mut trainer = CpuTrainer::new(&config, &exact).unwrap();
@@ -516,6 +521,33 @@ mod tests {
     }
 
     #[test]
+    fn frozen_directions_keep_v_and_train_the_rest() {
+        let teacher = small_teacher(NoiseModel::Gaussian);
+        let init = StudentParams::standard_init(2, 16, 3, 0);
+        for optimizer in [Optimizer::Sgd { lr: 0.1 }, Optimizer::adam(1e-2)] {
+            let config = TrainConfig {
+                d: 2,
+                width: 16,
+                batch: 64,
+                data: DataSource::Online,
+                optimizer,
+                schedule: LrSchedule::default(),
+                directions: Directions::Frozen,
+                teacher: teacher.clone(),
+            };
+            let mut t = CpuTrainer::new(&config, &init).unwrap();
+            t.steps(20).unwrap();
+            let after = t.student().unwrap();
+            assert_eq!(after.v, init.v, "{optimizer:?}: V frozen");
+            assert!(after.a != init.a && after.b != init.b, "{optimizer:?}: the head trains");
+            let trained = TrainConfig { directions: Directions::Trained, ..config };
+            let mut t = CpuTrainer::new(&trained, &init).unwrap();
+            t.steps(20).unwrap();
+            assert_ne!(t.student().unwrap().v, init.v, "{optimizer:?}: V trains by default");
+        }
+    }
+
+    #[test]
     fn same_seed_same_trajectory() {
         let teacher = small_teacher(NoiseModel::Laplace);
         let config = TrainConfig {
@@ -525,6 +557,7 @@ mod tests {
             data: DataSource::Online,
             optimizer: Optimizer::adam(1e-2),
             schedule: LrSchedule::default(),
+            directions: Directions::Trained,
             teacher,
         };
         let init = StudentParams::standard_init(2, 16, 3, 0);
@@ -553,6 +586,7 @@ mod tests {
                 data: DataSource::Online,
                 optimizer,
                 schedule,
+                directions: Directions::Trained,
                 teacher: teacher.clone(),
             };
             let constant = TrainConfig { schedule: LrSchedule::default(), ..config.clone() };

@@ -16,7 +16,8 @@ use super::kernels::{
     TILE, Workspace, record,
 };
 use crate::backends::{
-    DataSource, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer, View,
+    DataSource, Directions, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
+    View,
 };
 use crate::error::Error;
 use crate::math::philox::key_from_seed;
@@ -302,7 +303,11 @@ impl<'a> GpuTrainer<'a> {
             kernels.extend([(Kernel::Forward, fresh), (Kernel::Residuals, false)]);
         }
         if matches!(phase, Phase::Backward | Phase::Step) {
-            kernels.extend([(Kernel::HiddenGrad, fresh), (Kernel::HeadGrads, false)]);
+            // hidden_grad updates V in its epilogue: frozen directions skip it.
+            if self.config.directions == Directions::Trained {
+                kernels.push((Kernel::HiddenGrad, fresh));
+            }
+            kernels.push((Kernel::HeadGrads, false));
         }
         let mut out = Vec::new();
         for (chunk, (group, _)) in self.chunks.iter().zip(&self.train_groups) {
