@@ -466,3 +466,21 @@ fn compute_to_learn_follows_the_store_rules_and_shards_split_its_groups() {
     one.sort();
     assert_eq!(split, one, "two shards run the same ladders as one process, each once");
 }
+
+#[test]
+fn compute_to_learn_runs_its_ladders_on_the_wgpu_backend_at_smoke_size() {
+    // The GPU scale's code path (ladders, frozen directions, evaluation) at a tiny size, on
+    // whatever adapter exists (lavapipe or llvmpipe here).
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("gpu");
+    let o = clwe_bench(&["sweep", "compute-to-learn", "--backend", "wgpu", "--out", out.to_str().unwrap()])
+        .env("CLWE_BENCH_GRID", "smoke")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = lines(&out.join("runs.jsonl"));
+    let ladders: Vec<&String> = rows.iter().filter(|l| l.contains("\"kind\":\"ladder\"")).collect();
+    assert!(!ladders.is_empty() && ladders.iter().all(|l| l.contains("\"backend\":\"wgpu\"")), "{rows:?}");
+    assert!(ladders.iter().any(|l| l.contains("\"arm\":\"direction-known\"")));
+    assert!(std::fs::read_to_string(out.join("summary.md")).unwrap().contains("Null-label control"));
+}

@@ -588,12 +588,7 @@ fn draw_figure(
         .draw_series(medians.iter().map(|&(d, n)| Cross::new((d as f64, f64::from(n)), 4, BLACK.stroke_width(1))))?
         .label("median N_min (noiseless)")
         .legend(|(x, y)| Cross::new((x + 8, y), 4, BLACK.stroke_width(1)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()?;
+    crate::reporting::figures::legend_box(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present()?;
     Ok(())
 }

@@ -94,20 +94,31 @@ pub struct Kept<'a> {
     pub validation: Judgement,
 }
 
+/// A learning-rate search: every try, the run kept and the steps all runs took.
+pub struct Search<'a> {
+    /// One per rate.
+    pub tries: Vec<Try>,
+    /// The run kept.
+    pub kept: Kept<'a>,
+    /// Steps taken by all runs together (a diverged run stops early).
+    pub steps: u64,
+}
+
 /// Trains `student(lr)` for each rate of `lrs` and keeps the run with the largest validation Δ
 /// (SPEC §7's hygiene, §8's split: the test split is not read); a diverged run is kept only
-/// when every run diverged. Returns every try and the kept run.
+/// when every run diverged.
 pub fn best_on_validation<'a>(
     inst: &Instance,
     ctx: &RunContext<'a>,
     lrs: &[f32],
     n_validation: u64,
     student: impl Fn(f32) -> Student,
-) -> Result<(Vec<Try>, Kept<'a>), Error> {
-    let mut tries = Vec::new();
+) -> Result<Search<'a>, Error> {
+    let (mut tries, mut steps) = (Vec::new(), 0);
     let mut kept: Option<Kept<'a>> = None;
     for &lr in lrs {
         let mut run = student(lr).train(inst, ctx)?;
+        steps += run.steps;
         let params = run.trainer.student()?;
         let predict = |x: &[f64]| params.eval(&x.iter().map(|&v| v as f32).collect::<Vec<f32>>());
         let e = evaluate_on(inst, ctx, Split::Validation, n_validation, predict).learning;
@@ -126,7 +137,7 @@ pub fn best_on_validation<'a>(
         value: "[]".into(),
         expected: "at least one rate".into(),
     })?;
-    Ok((tries, kept))
+    Ok(Search { tries, kept, steps })
 }
 
 /// Where a student's output bias c starts.
@@ -300,11 +311,11 @@ impl Learner for Student {
             (self.train(inst, ctx)?, Vec::new())
         } else {
             let n_validation = VALIDATION_SAMPLES.min(ctx.budget.n_test);
-            let (tries, kept) = best_on_validation(inst, ctx, &self.lr_grid, n_validation, |lr| Student {
+            let search = best_on_validation(inst, ctx, &self.lr_grid, n_validation, |lr| Student {
                 optimizer: self.optimizer.with_lr(lr),
                 ..self.clone()
             })?;
-            (kept.run, tries)
+            (search.kept.run, search.tries)
         };
         let scores = run.test_scores(ctx.budget.n_test, ctx.trivial)?;
         Ok(Fit {

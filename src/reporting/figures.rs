@@ -10,6 +10,17 @@ use super::summary::{Advantage, PointSummary};
 /// What drawing a figure returns.
 pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
+/// Draws a chart's legend (framed, on a translucent white box) at `position`.
+pub fn legend_box<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart.configure_series_labels().position(position).border_style(BLACK).background_style(WHITE.mix(0.9)).draw()?;
+    Ok(())
+}
+
 /// The powers of `base` within [low, high], as axis key points.
 pub fn powers(base: f64, low: f64, high: f64) -> Vec<f64> {
     (-4..40).map(|e| base.powi(e)).filter(|v| (low..=high).contains(v)).collect()
@@ -233,7 +244,7 @@ pub fn trace_plots(dir: &Path, rows: &[crate::experiments::runs::RunRecord]) -> 
                 }
             }
         }
-        chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.9)).draw()?;
+        legend_box(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present()?;
     }
     Ok(())

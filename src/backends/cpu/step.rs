@@ -520,20 +520,28 @@ mod tests {
         }
     }
 
+    /// d = 2, k' = 16, B = 64, online, every parameter trained.
+    fn small_config(teacher: &Teacher, optimizer: Optimizer, schedule: LrSchedule) -> TrainConfig {
+        TrainConfig {
+            d: 2,
+            width: 16,
+            batch: 64,
+            data: DataSource::Online,
+            optimizer,
+            schedule,
+            directions: Directions::Trained,
+            teacher: teacher.clone(),
+        }
+    }
+
     #[test]
     fn frozen_directions_keep_v_and_train_the_rest() {
         let teacher = small_teacher(NoiseModel::Gaussian);
         let init = StudentParams::standard_init(2, 16, 3, 0);
         for optimizer in [Optimizer::Sgd { lr: 0.1 }, Optimizer::adam(1e-2)] {
             let config = TrainConfig {
-                d: 2,
-                width: 16,
-                batch: 64,
-                data: DataSource::Online,
-                optimizer,
-                schedule: LrSchedule::default(),
                 directions: Directions::Frozen,
-                teacher: teacher.clone(),
+                ..small_config(&teacher, optimizer, LrSchedule::default())
             };
             let mut t = CpuTrainer::new(&config, &init).unwrap();
             t.steps(20).unwrap();
@@ -579,16 +587,7 @@ mod tests {
         let teacher = small_teacher(NoiseModel::Gaussian);
         let init = StudentParams::standard_init(2, 16, 3, 0);
         for optimizer in [Optimizer::Sgd { lr: 0.1 }, Optimizer::adam(1e-2)] {
-            let config = TrainConfig {
-                d: 2,
-                width: 16,
-                batch: 64,
-                data: DataSource::Online,
-                optimizer,
-                schedule,
-                directions: Directions::Trained,
-                teacher: teacher.clone(),
-            };
+            let config = small_config(&teacher, optimizer, schedule);
             let constant = TrainConfig { schedule: LrSchedule::default(), ..config.clone() };
             let after = |c: &TrainConfig, steps: u64| {
                 let mut t = CpuTrainer::new(c, &init).unwrap();

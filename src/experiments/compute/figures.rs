@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::{Arm, ComputeGrid, ComputeRow, LevelSummary, censored_median, ladders, predicted_slope, predicted_width};
-use crate::reporting::figures::{DrawResult, learner_color, powers};
+use crate::reporting::figures::{DrawResult, learner_color, legend_box, powers};
 
 /// Every figure of the study.
 pub(super) fn draw(dir: &Path, grid: &ComputeGrid, levels: &[LevelSummary], rows: &[ComputeRow]) -> DrawResult {
@@ -78,12 +78,7 @@ fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&Leve
             ))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()?;
+    legend_box(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present()?;
     Ok(())
 }
@@ -142,12 +137,7 @@ fn flops_figure(dir: &Path, grid: &ComputeGrid, levels: &[LevelSummary]) -> Draw
                 .legend(legend(color));
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()?;
+    legend_box(&mut chart, SeriesLabelPosition::LowerRight)?;
     root.present()?;
     Ok(())
 }
@@ -206,12 +196,7 @@ fn width_figure(dir: &Path, grid: &ComputeGrid, rows: &[ComputeRow]) -> DrawResu
             .label(learner.name())
             .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 5, color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .draw()?;
+    legend_box(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present()?;
     Ok(())
 }

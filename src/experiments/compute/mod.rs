@@ -36,7 +36,9 @@ use super::sweep::Shard;
 use crate::backends::{BackendInfo, Engine, Optimizer, Schedule};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use crate::learners::students::{OutputBias, Student, StudentInit, TracePoint, Trained, Try, best_on_validation};
+use crate::learners::students::{
+    OutputBias, Search, Student, StudentInit, TracePoint, Trained, Try, best_on_validation,
+};
 use crate::learners::{
     Budget, Instance, Judgement, LearnerKind, LearnerOptions, RunContext, Scores, Verdict, judge_evaluation,
 };
@@ -170,11 +172,18 @@ impl ComputeGrid {
                 ridge_samples: 4096,
                 ..cpu
             },
+            // k' to 2048·k ≈ 10⁵ (k ≈ 40–70 at γ = 2√d), B = 65 536, and a cap C = 2⁴⁹ at which
+            // a run of k' = 4k ≈ 270 at d = 8 gets about 10⁶ steps (4·B·d·k'·T ≤ C).
             Scale::Gpu => Self {
-                width_scan: WidthScan { d: vec![2, 3, 4, 5, 6], gamma: 1.0, ratios: vec![1, 4, 16, 64, 256, 1024] },
-                batch: 16_384,
+                d: vec![2, 3, 4, 5, 6, 8, 10, 12],
+                width_scan: WidthScan {
+                    d: vec![2, 3, 4, 5, 6],
+                    gamma: 1.0,
+                    ratios: vec![1, 4, 16, 64, 256, 1024, 2048],
+                },
+                batch: 65_536,
                 first_steps: 64,
-                cap_flops: 2f64.powi(50),
+                cap_flops: 2f64.powi(49),
                 ..cpu
             },
         }
@@ -342,7 +351,7 @@ pub struct LadderRow {
     /// The null-label control (student arm): the kept rate and steps on null labels, on the
     /// null's test split.
     pub null: Option<Scores<Judgement>>,
-    /// FLOPs of every run of the ladder (a diverged run counted at its full budget).
+    /// FLOPs of every run of the ladder (a diverged run counted to where it stopped).
     pub ladder_flops: f64,
     /// The kept run's training trace.
     pub trace: Vec<TracePoint>,
@@ -449,10 +458,11 @@ fn run_ladder(grid: &ComputeGrid, cell: Cell, engine: &dyn Engine) -> Result<Lad
     let mut steps = grid.first_steps;
     let mut kept = loop {
         ctx.budget.steps = steps;
-        let (tries, kept) = best_on_validation(&inst, &ctx, grid.lrs(cell.learner), grid.n_validation, |lr| {
-            student(grid, &cell, width, lr)
-        })?;
-        ladder_flops += tries.len() as f64 * grid.run_flops(cell.d, width, steps);
+        let Search { tries, kept, steps: run } =
+            best_on_validation(&inst, &ctx, grid.lrs(cell.learner), grid.n_validation, |lr| {
+                student(grid, &cell, width, lr)
+            })?;
+        ladder_flops += grid.run_flops(cell.d, width, run);
         rungs.push(Rung { steps, tries, kept_lr: kept.lr });
         let learned = kept.validation.verdict == Verdict::Learned;
         if learned {
