@@ -10,7 +10,7 @@ use clwe_bench::backends::Phase;
 use clwe_bench::backends::cpu::generate::gaussian_batch;
 use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
 use clwe_bench::backends::cpu::teacher::teacher;
-use clwe_bench::backends::gpu::kernels::{BASE_FROM_DIMS, Dims, Dispatch, Kernel, Slot, Workspace, record};
+use clwe_bench::backends::gpu::kernels::{self, BASE_FROM_DIMS, Dims, Dispatch, Slot, Workspace, record};
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
 use clwe_bench::backends::{
     DataSource, Directions, LrSchedule, Optimizer, Schedule, StudentParams, Teacher, TrainConfig, Trainer, View,
@@ -29,20 +29,17 @@ fn ctx() -> &'static GpuContext {
     })
 }
 
-/// Runs one kernel over a fresh workspace, launched as the trainer launches it.
-fn run_kernel(
-    kernel: Kernel,
-    fresh: bool,
-    dims: Dims,
-    words: impl Fn(Slot) -> u64,
-    init: impl Fn(&Workspace),
-) -> Workspace {
+/// The launcher of a kernel under test (one of `kernels::*`, its variant fixed).
+type Launcher = for<'a> fn(&GpuContext, &'a wgpu::BindGroup, &Dims) -> Result<Dispatch<'a>, clwe_bench::error::Error>;
+
+/// Runs one kernel over a fresh workspace through its launcher, as the trainer launches it.
+fn run_kernel(launch: Launcher, dims: Dims, words: impl Fn(Slot) -> u64, init: impl Fn(&Workspace)) -> Workspace {
     let ctx = ctx();
     let work = Workspace::new(ctx, words);
     init(&work);
     let (group, _uniform) = work.bind_group(ctx, &dims, &[]);
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    record(&mut encoder, &[Dispatch::launch(ctx, kernel, fresh, &group, &dims).unwrap()], None);
+    record(&mut encoder, &[launch(ctx, &group, &dims).unwrap()], None);
     ctx.submit_and_wait(encoder).unwrap();
     work
 }
@@ -60,7 +57,7 @@ fn gpu_philox(counters: &[(u32, u64, u32)], key: Key) -> Vec<Counter> {
                 key,
                 ..Dims::default()
             };
-            let work = run_kernel(Kernel::PhiloxWords, false, dims, |s| if s == Slot::X { 4 } else { 1 }, |_| {});
+            let work = run_kernel(kernels::philox_words, dims, |s| if s == Slot::X { 4 } else { 1 }, |_| {});
             let w: Vec<u32> = work.read(ctx(), Slot::X, 0, 4).unwrap();
             [w[0], w[1], w[2], w[3]]
         })
@@ -89,8 +86,7 @@ fn philox_words_are_bit_identical_to_the_cpu_including_known_answers() {
         key,
         ..Dims::default()
     };
-    let work =
-        run_kernel(Kernel::PhiloxWords, false, dims, |s| if s == Slot::X { 4 * u64::from(n) } else { 1 }, |_| {});
+    let work = run_kernel(kernels::philox_words, dims, |s| if s == Slot::X { 4 * u64::from(n) } else { 1 }, |_| {});
     let words: Vec<u32> = work.read(ctx(), Slot::X, 0, 4 * n as usize).unwrap();
     for i in 0..n as u64 {
         let index = base + i;
@@ -121,7 +117,7 @@ fn gaussian_batches_match_the_cpu_generator() {
         let words = |s| {
             if s == Slot::X { u64::from(rows) * d as u64 } else { 1 }
         };
-        let work = run_kernel(Kernel::GaussianBatch, false, dims, words, |_| {});
+        let work = run_kernel(kernels::gaussian_batch, dims, words, |_| {});
         let gpu: Vec<f32> = work.read(ctx(), Slot::X, 0, rows as usize * d).unwrap();
         let mut cpu = vec![0f32; rows as usize * d];
         gaussian_batch(&stream, first, d, &mut cpu);
@@ -184,7 +180,12 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
                 Slot::Secret => d as u64,
                 _ => 1,
             };
-            let work = run_kernel(Kernel::Teacher, fresh, dims, words, |w| {
+            let launch: Launcher = if fresh {
+                |ctx, group, dims| kernels::teacher(ctx, group, dims, true)
+            } else {
+                |ctx, group, dims| kernels::teacher(ctx, group, dims, false)
+            };
+            let work = run_kernel(launch, dims, words, |w| {
                 w.write(ctx(), Slot::X, &x);
                 w.write(ctx(), Slot::Secret, &t.w);
             });

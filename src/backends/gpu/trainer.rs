@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use super::GpuContext;
 use super::kernels::{
-    BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, Kernel, LAST_CHUNK, ROW_GROUP, ShaderOptimizer, Slot,
-    TILE, Workspace, record,
+    self, BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, LAST_CHUNK, ROW_GROUP, ShaderOptimizer, Slot, TILE,
+    Workspace, record,
 };
 use crate::backends::{
     DataSource, Directions, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
@@ -275,10 +275,8 @@ impl<'a> GpuTrainer<'a> {
         if let DataSource::Fixed { m } = self.config.data {
             let dims = Dims { rows: m as u32, flags: BASE_FROM_DIMS, ..self.base };
             let (group, _uniform) = self.work.bind_group(ctx, &dims, &[]);
-            let dispatches = [
-                Dispatch::launch(ctx, Kernel::GaussianBatch, false, &group, &dims)?,
-                Dispatch::launch(ctx, Kernel::Teacher, false, &group, &dims)?,
-            ];
+            let dispatches =
+                [kernels::gaussian_batch(ctx, &group, &dims)?, kernels::teacher(ctx, &group, &dims, false)?];
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             record(&mut encoder, &dispatches, None);
             ctx.submit_and_wait(encoder)?;
@@ -292,32 +290,32 @@ impl<'a> GpuTrainer<'a> {
         let online = self.config.data == DataSource::Online;
         let fresh = online && self.options.fused_sampling;
         let sampling = matches!(phase, Phase::Generate | Phase::Step);
-        let mut kernels: Vec<(Kernel, bool)> = Vec::new();
-        if sampling && online && !fresh {
-            kernels.push((Kernel::GaussianBatch, false));
-        }
-        if sampling && online {
-            kernels.push((Kernel::Teacher, fresh));
-        }
-        if matches!(phase, Phase::Forward | Phase::Step) {
-            kernels.extend([(Kernel::Forward, fresh), (Kernel::Residuals, false)]);
-        }
-        if matches!(phase, Phase::Backward | Phase::Step) {
-            // hidden_grad updates V in its epilogue: frozen directions skip it.
-            if self.config.directions == Directions::Trained {
-                kernels.push((Kernel::HiddenGrad, fresh));
-            }
-            kernels.push((Kernel::HeadGrads, false));
-        }
+        let (forward, backward) =
+            (matches!(phase, Phase::Forward | Phase::Step), matches!(phase, Phase::Backward | Phase::Step));
+        let ctx = self.ctx;
         let mut out = Vec::new();
         for (chunk, (group, _)) in self.chunks.iter().zip(&self.train_groups) {
             let dims = Dims { rows: chunk.rows, ..self.base };
-            for &(kernel, fresh) in &kernels {
-                out.push(Dispatch::launch(self.ctx, kernel, fresh, group, &dims)?);
+            if sampling && online && !fresh {
+                out.push(kernels::gaussian_batch(ctx, group, &dims)?);
+            }
+            if sampling && online {
+                out.push(kernels::teacher(ctx, group, &dims, fresh)?);
+            }
+            if forward {
+                out.push(kernels::forward(ctx, group, &dims, fresh)?);
+                out.push(kernels::residuals(ctx, group, &dims)?);
+            }
+            // hidden_grad updates V in its epilogue: frozen directions skip it.
+            if backward && self.config.directions == Directions::Trained {
+                out.push(kernels::hidden_grad(ctx, group, &dims, fresh)?);
+            }
+            if backward {
+                out.push(kernels::head_grads(ctx, group, &dims)?);
             }
         }
         if phase == Phase::Step {
-            out.push(Dispatch::launch(self.ctx, Kernel::Advance, false, &self.train_groups[0].0, &self.base)?);
+            out.push(kernels::advance(ctx, &self.train_groups[0].0)?);
         }
         Ok(out)
     }
@@ -397,9 +395,9 @@ impl Trainer for GpuTrainer<'_> {
             ctx.queue.write_buffer(&self.eval_group.1, 0, bytemuck::bytes_of(&dims));
             let n_groups = u64::from(rows).div_ceil(u64::from(ROW_GROUP));
             let dispatches = [
-                Dispatch::launch(ctx, Kernel::Teacher, true, group, &dims)?,
-                Dispatch::launch(ctx, Kernel::Forward, true, group, &dims)?,
-                Dispatch::launch(ctx, Kernel::Evaluate, false, group, &dims)?,
+                kernels::teacher(ctx, group, &dims, true)?,
+                kernels::forward(ctx, group, &dims, true)?,
+                kernels::evaluate(ctx, group, &dims)?,
             ];
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             record(&mut encoder, &dispatches, None);

@@ -1,6 +1,29 @@
 //! The WGSL kernels: their sources (`shaders/*.wgsl`, each prefixed with the shared Philox and
 //! layout files, since WGSL has no `#include`), the one bind-group layout they share, pipelines
 //! created once on first use inside an error scope, and the [`Workspace`] of buffers they bind.
+//! Each kernel has a file of its own, named like its entry point and its CPU reference, whose
+//! launcher (a function of the same name) puts its pipeline, bindings and grid together: a
+//! kernel is its `.wgsl`, its launcher, its reference and its test (tests/gpu_kernels.rs).
+
+mod advance;
+mod evaluate;
+mod forward;
+mod gaussian_batch;
+mod head_grads;
+mod hidden_grad;
+mod philox_words;
+mod residuals;
+mod teacher;
+
+pub use advance::advance;
+pub use evaluate::evaluate;
+pub use forward::forward;
+pub use gaussian_batch::gaussian_batch;
+pub use head_grads::head_grads;
+pub use hidden_grad::hidden_grad;
+pub use philox_words::philox_words;
+pub use residuals::residuals;
+pub use teacher::teacher;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,8 +36,8 @@ use crate::error::Error;
 
 macro_rules! shader {
     ($($file:literal),+) => {
-        concat!(include_str!("../../../shaders/philox.wgsl"), include_str!("../../../shaders/common.wgsl"),
-                $(include_str!(concat!("../../../shaders/", $file))),+)
+        concat!(include_str!("../../../../shaders/philox.wgsl"), include_str!("../../../../shaders/common.wgsl"),
+                $(include_str!(concat!("../../../../shaders/", $file))),+)
     };
 }
 
@@ -372,37 +395,22 @@ pub struct Dispatch<'a> {
 }
 
 impl<'a> Dispatch<'a> {
-    /// The launch of `kernel` (with `FRESH` as given) over the chunk that `dims` describes, its
-    /// parameters bound in `group`: the pipeline from the cache and the grid from
-    /// [`Kernel::grid`] — the one place a kernel's launch is put together.
-    pub fn launch(
-        ctx: &super::GpuContext,
+    /// The launch of `kernel` (with `FRESH` as given) over `grid` workgroups, its parameters
+    /// bound in `group`, the pipeline from the cache (the kernels' launchers call this).
+    fn new(
+        ctx: &GpuContext,
         kernel: Kernel,
         fresh: bool,
         group: &'a wgpu::BindGroup,
-        dims: &Dims,
+        grid: (u32, u32),
     ) -> Result<Self, Error> {
-        let pipeline = ctx.kernels.pipeline(&ctx.device, kernel, fresh)?;
-        Ok(Self { pipeline, group, grid: kernel.grid(dims, ctx.device.limits().max_compute_workgroups_per_dimension) })
+        Ok(Self { pipeline: ctx.kernels.pipeline(&ctx.device, kernel, fresh)?, group, grid })
     }
 }
 
-impl Kernel {
-    /// The workgroup grid of one launch over the chunk `dims` describes (`max_per_dim`: the
-    /// adapter's limit): one invocation per row for the row kernels, per (row, block of 4
-    /// coordinates) for the Gaussian batch, per 64×64 output tile for the two products, per
-    /// hidden unit for the head gradients, one for the step counter.
-    pub fn grid(self, dims: &Dims, max_per_dim: u32) -> (u32, u32) {
-        let rows = u64::from(dims.rows);
-        match self {
-            Self::PhiloxWords | Self::Teacher | Self::Residuals | Self::Evaluate => row_grid(rows, max_per_dim),
-            Self::GaussianBatch => row_grid(rows * u64::from(dims.d.div_ceil(4)), max_per_dim),
-            Self::Forward => (dims.rows.div_ceil(TILE), dims.n_tiles),
-            Self::HiddenGrad => (dims.width.div_ceil(TILE), dims.d.div_ceil(TILE)),
-            Self::HeadGrads => (dims.width.div_ceil(ROW_GROUP), 1),
-            Self::Advance => (1, 1),
-        }
-    }
+/// The adapter's limit on workgroups per grid dimension.
+fn max_per_dim(ctx: &GpuContext) -> u32 {
+    ctx.device.limits().max_compute_workgroups_per_dimension
 }
 
 /// Workgroups for `threads` invocations of a 256-wide row kernel, folded into two dimensions
