@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{Arm, ComputeGrid, ComputeRow, LevelSummary, censored_median, ladders, predicted_slope, predicted_width};
+use super::{Arm, ComputeGrid, ComputeRow, LevelSummary, censored_median, ladders, predicted_width};
 use crate::reporting::figures::{DrawResult, learner_color, legend_box, powers};
 
 /// Every figure of the study.
@@ -30,7 +30,8 @@ fn log_keys(low: f64, high: f64) -> Vec<f64> {
 }
 
 /// `samples-to-learn-<learner>.svg`: every learned instance, the median per level joined per d,
-/// and from each d's first median a dashed line of SPEC §9's slope 4π²(1 − 1/d).
+/// and from each d's first median a dashed line of SPEC §9's slope for the initial neuron best
+/// aligned with w, 4π²(1 − ρ²_max) (the random-direction slope 4π²(1 − 1/d) is off the chart).
 fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&LevelSummary]) -> DrawResult {
     let points: Vec<(f64, f64)> =
         levels.iter().flat_map(|l| l.samples.iter().flatten().map(move |&s| (l.gamma_s * l.gamma_s, s))).collect();
@@ -45,7 +46,10 @@ fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&Leve
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("{learner}: samples to weakly learn (B = {}, C = {:.1e} FLOPs)", grid.batch, grid.cap_flops),
+            format!(
+                "{learner}: samples to weakly learn (B = {}, C = {:.1e}; dashed: 4π²(1−ρ²_max))",
+                grid.batch, grid.cap_flops
+            ),
             ("sans-serif", 15),
         )
         .margin(12)
@@ -68,7 +72,11 @@ fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&Leve
                 .draw_series(LineSeries::new(medians.clone(), color.stroke_width(2)))?
                 .label(format!("d = {d}"))
                 .legend(legend(color));
-            let slope = predicted_slope(d);
+            // SPEC §9's slope for the best-aligned initial neuron, through the first median.
+            let mut misaligned: Vec<f64> = of.iter().flat_map(|l| l.misalignment.iter().copied()).collect();
+            misaligned.sort_by(f64::total_cmp);
+            let Some(&median) = misaligned.get(misaligned.len() / 2) else { continue };
+            let slope = 4.0 * std::f64::consts::PI.powi(2) * median;
             let x1 = (x0 + (y_hi / y0).ln() / slope).min(x_max);
             chart.draw_series(DashedLineSeries::new(
                 [(x0, y0), (x1, y0 * (slope * (x1 - x0)).exp())],
@@ -162,7 +170,7 @@ fn width_figure(dir: &Path, grid: &ComputeGrid, rows: &[ComputeRow]) -> DrawResu
             }
         }
     }
-    let high = marks.iter().map(|m| m.2).fold(predicted_width(d_max), f64::max) * 4.0;
+    let high = marks.iter().map(|m| m.2).fold(predicted_width(d_max, 100f64.ln()), f64::max) * 4.0;
     let path = dir.join("width-needed.svg");
     let root = SVGBackend::new(&path, (640, 460)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -182,9 +190,12 @@ fn width_figure(dir: &Path, grid: &ComputeGrid, rows: &[ComputeRow]) -> DrawResu
     let grey = RGBColor(90, 90, 90).to_rgba();
     let curve: Vec<(f64, f64)> = (0..=40)
         .map(|i| 1.5 + (d_max as f64 - 1.0) * f64::from(i) / 40.0)
-        .map(|d| (d, (8.0 * std::f64::consts::PI * d).powf((d - 1.0) / 2.0).max(1.0)))
+        .map(|d| (d, (8.0 * std::f64::consts::PI * d / 100f64.ln()).powf((d - 1.0) / 2.0).max(1.0)))
         .collect();
-    chart.draw_series(LineSeries::new(curve, grey.stroke_width(1)))?.label("(8πd)^((d−1)/2)").legend(legend(grey));
+    chart
+        .draw_series(LineSeries::new(curve, grey.stroke_width(1)))?
+        .label("(8πd/ln 100)^((d−1)/2): weak learning")
+        .legend(legend(grey));
     for (i, &learner) in grid.learners.iter().enumerate() {
         let color = learner_color(i);
         let mine: Vec<_> = marks.iter().filter(|m| m.0 == i).collect();

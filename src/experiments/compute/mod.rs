@@ -657,6 +657,8 @@ struct LevelSummary {
     flops: Vec<Option<f64>>,
     ladder_flops: Vec<f64>,
     kept_lrs: Vec<f32>,
+    /// 1 − ρ² of the initial neuron best aligned with w, per instance (ρ = cos(v_j, w)).
+    misalignment: Vec<f64>,
     direction_known: (usize, usize),
     ridge2: (usize, usize, f64),
 }
@@ -691,6 +693,7 @@ fn summarise_levels(grid: &ComputeGrid, rows: &[ComputeRow]) -> Vec<LevelSummary
                 flops: student.iter().map(|l| l.to_learn().map(|t| t.2)).collect(),
                 ladder_flops: student.iter().map(|l| l.ladder_flops).collect(),
                 kept_lrs: student.iter().filter_map(|l| l.learned_rung.map(|i| l.rungs[i].kept_lr)).collect(),
+                misalignment: student.iter().map(|l| best_misalignment(grid, l)).collect(),
                 direction_known: (known.iter().filter(|l| l.learned()).count(), known.len()),
                 ridge2: (
                     ridge.iter().filter(|run| run.judgement.verdict == Verdict::Learned).count(),
@@ -701,6 +704,26 @@ fn summarise_levels(grid: &ComputeGrid, rows: &[ComputeRow]) -> Vec<LevelSummary
         }
     }
     out
+}
+
+/// 1 − ρ² of the best-aligned neuron of a student ladder's initialisation: max over j of
+/// ρ_j² = ⟨v_j, w⟩²/‖v_j‖² (SPEC §9: the neuron whose signal exp(−4π²γ_s²(1 − ρ²)) is largest).
+fn best_misalignment(grid: &ComputeGrid, l: &LadderRow) -> f64 {
+    let d = l.cell.d;
+    let w = crate::sampling::secret_direction(grid.seed, l.instance, d);
+    let init = crate::backends::StudentParams::standard_init(d, l.width, grid.seed, l.instance);
+    let best = init
+        .v
+        .chunks(d)
+        .map(|v| {
+            let (dot, norm2) = v
+                .iter()
+                .zip(&w)
+                .fold((0.0, 0.0), |(dot, n), (&v, &w)| (dot + f64::from(v) * w, n + f64::from(v) * f64::from(v)));
+            dot * dot / norm2
+        })
+        .fold(0.0, f64::max);
+    1.0 - best
 }
 
 /// A fitted slope of ln(samples to learn) against γ_s² with its bootstrap interval.
@@ -718,11 +741,17 @@ fn slope(points: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx)
 }
 
-/// ln(median samples to learn) against γ_s² over the levels whose median is within the cap;
+/// ln(median samples to learn) against γ_s² over the levels whose median is within the cap and
+/// above `floor` (the first rung's samples: a median there says only "at most this many");
 /// the interval resamples each level's instances (a percentile bootstrap, fixed seed).
-fn fit_slope(levels: &[&LevelSummary]) -> Option<SlopeFit> {
+fn fit_slope(levels: &[&LevelSummary], floor: f64) -> Option<SlopeFit> {
     let points = |samples: &dyn Fn(&LevelSummary) -> Vec<Option<f64>>| -> Vec<(f64, f64)> {
-        levels.iter().filter_map(|l| censored_median(&samples(l)).map(|m| (l.gamma_s * l.gamma_s, m.ln()))).collect()
+        levels
+            .iter()
+            .filter_map(|l| {
+                censored_median(&samples(l)).filter(|&m| m > floor).map(|m| (l.gamma_s * l.gamma_s, m.ln()))
+            })
+            .collect()
     };
     let observed = points(&|l| l.samples.clone());
     let fitted = slope(&observed)?;
@@ -745,9 +774,11 @@ fn predicted_slope(d: usize) -> f64 {
     4.0 * std::f64::consts::PI.powi(2) * (1.0 - 1.0 / d as f64)
 }
 
-/// SPEC §9's heuristic width at γ = 2√d: (8πd)^((d−1)/2).
-fn predicted_width(d: usize) -> f64 {
-    (8.0 * std::f64::consts::PI * d as f64).powf((d as f64 - 1.0) / 2.0)
+/// SPEC §9's heuristic width at γ = 2√d for a best initial neuron whose signal is e^(−e):
+/// 8πd(1 − ρ²) = e with 1 − ρ² ≈ k'^(−2/(d−1)), so k' ≈ (8πd/e)^((d−1)/2). SPEC §9 takes e = 1;
+/// weak learning (r ≥ 0.01) needs only e = ln 100.
+fn predicted_width(d: usize, e: f64) -> f64 {
+    (8.0 * std::f64::consts::PI * d as f64 / e).powf((d as f64 - 1.0) / 2.0)
 }
 
 fn sci(v: f64) -> String {
@@ -939,14 +970,20 @@ fn level_tables(grid: &ComputeGrid, levels: &[LevelSummary]) -> String {
 fn slope_table(grid: &ComputeGrid, levels: &[LevelSummary]) -> String {
     let md = String::from(
         "## ln(samples to learn) against γ_s² at fixed d\n\nLeast squares over the γ levels whose median \
-         is within the cap; the interval is a percentile bootstrap (2000 resamples of each level's \
-         instances). SPEC §9's heuristic: slope 4π²(1 − 1/d).\n\n",
+         is within the cap and above the first rung (a median there only bounds the samples from above); \
+         the interval is a percentile bootstrap (2000 resamples of each level's instances). SPEC §9's \
+         heuristic for a random direction, 1 − ρ² ≈ 1 − 1/d: slope 4π²(1 − 1/d). The same heuristic for the \
+         initial neuron best aligned with w (1 − ρ²_max, computed from each instance's initialisation; \
+         of order k'^(−2/(d−1))): slope 4π²(1 − ρ²_max).\n\n",
     );
-    let headers = ["learner", "d", "levels", "slope", "95% CI", "predicted 4π²(1−1/d)"];
+    let headers = ["learner", "d", "levels", "slope", "95% CI", "4π²(1−1/d)", "1−ρ²_max (median)", "4π²(1−ρ²_max)"];
     let mut body = Vec::new();
     for (learner, d) in grid.groups() {
         let of: Vec<&LevelSummary> = levels.iter().filter(|l| l.learner == learner && l.d == d).collect();
-        let fit = fit_slope(&of);
+        let fit = fit_slope(&of, (grid.first_steps * grid.batch as u64) as f64);
+        let mut misaligned: Vec<f64> = of.iter().flat_map(|l| l.misalignment.iter().copied()).collect();
+        misaligned.sort_by(f64::total_cmp);
+        let misaligned = misaligned.get(misaligned.len() / 2).copied().unwrap_or(f64::NAN);
         body.push(vec![
             learner.to_string(),
             d.to_string(),
@@ -954,6 +991,8 @@ fn slope_table(grid: &ComputeGrid, levels: &[LevelSummary]) -> String {
             fit.as_ref().map_or("–".into(), |f| format!("{:.2}", f.slope)),
             fit.and_then(|f| f.ci95).map_or("–".into(), |(lo, hi)| format!("[{lo:.2}, {hi:.2}]")),
             format!("{:.1}", predicted_slope(d)),
+            format!("{misaligned:.2e}"),
+            format!("{:.1}", 4.0 * std::f64::consts::PI.powi(2) * misaligned),
         ]);
     }
     md + &markdown_table(&headers, &body) + "\n"
@@ -965,12 +1004,13 @@ fn width_table(grid: &ComputeGrid, rows: &[ComputeRow]) -> String {
     let mut md = format!(
         "## Width needed at γ = {}·2√d\n\nk'/k ∈ {:?}, widened until at least half the instances learn; \
          SPEC §9's heuristic (at γ = 2√d, from the standard initialisation holding a useful neuron): \
-         k' ≈ (8πd)^((d−1)/2).\n\n",
+         k' ≈ (8πd)^((d−1)/2) for a neuron explaining e⁻¹ of Var f; (8πd/ln 100)^((d−1)/2) for one \
+         explaining the 1% that weak learning needs.\n\n",
         scan.gamma, scan.ratios
     );
     let mut headers: Vec<String> = vec!["learner".into(), "d".into(), "k".into()];
     headers.extend(scan.ratios.iter().map(|r| format!("k' = {r}k")));
-    headers.extend(["width needed".into(), "predicted".into()]);
+    headers.extend(["width needed".into(), "(8πd)^((d−1)/2)".into(), "(8πd/ln 100)^((d−1)/2)".into()]);
     let mut body = Vec::new();
     for (learner, d) in grid.groups().into_iter().filter(|(_, d)| scan.d.contains(d)) {
         let mut line = vec![learner.to_string(), d.to_string(), String::new()];
@@ -987,7 +1027,8 @@ fn width_table(grid: &ComputeGrid, rows: &[ComputeRow]) -> String {
             line.push(if cell.is_empty() { "not run".into() } else { format!("{learned}/{}", cell.len()) });
         }
         line.push(needed.map_or(format!("> {}k", scan.ratios.last().copied().unwrap_or(0)), |w| w.to_string()));
-        line.push(sci(predicted_width(d)));
+        line.push(sci(predicted_width(d, 1.0)));
+        line.push(sci(predicted_width(d, 100f64.ln())));
         body.push(line);
     }
     md += &markdown_table(&headers.iter().map(String::as_str).collect::<Vec<_>>(), &body);
@@ -1079,6 +1120,7 @@ mod tests {
             samples,
             ladder_flops: vec![],
             kept_lrs: vec![],
+            misalignment: vec![],
             direction_known: (0, 0),
             ridge2: (0, 0, 0.0),
         }
@@ -1089,7 +1131,7 @@ mod tests {
         // ln(samples) = 3 + 5·γ_s² exactly, the same at every instance: slope 5, interval a point.
         let law = |g: f64| (3.0 + 5.0 * g * g).exp();
         let levels: Vec<LevelSummary> = [0.3, 0.5, 0.7].iter().map(|&g| level(g, g, vec![Some(law(g)); 5])).collect();
-        let fit = fit_slope(&levels.iter().collect::<Vec<_>>()).unwrap();
+        let fit = fit_slope(&levels.iter().collect::<Vec<_>>(), 0.0).unwrap();
         assert_eq!(fit.levels, 3);
         assert!((fit.slope - 5.0).abs() < 1e-9, "{}", fit.slope);
         let (lo, hi) = fit.ci95.unwrap();
@@ -1104,11 +1146,16 @@ mod tests {
                 level(g, g, s)
             })
             .collect();
-        let fit = fit_slope(&spread.iter().collect::<Vec<_>>()).unwrap();
+        let fit = fit_slope(&spread.iter().collect::<Vec<_>>(), 0.0).unwrap();
         let (lo, hi) = fit.ci95.unwrap();
         assert_eq!(fit.levels, 3);
         assert!(lo < fit.slope && fit.slope < hi && hi - lo > 0.1, "{lo} {} {hi}", fit.slope);
-        assert!(fit_slope(&spread[..1].iter().collect::<Vec<_>>()).is_none(), "one level: no slope");
+        assert!(fit_slope(&spread[..1].iter().collect::<Vec<_>>(), 0.0).is_none(), "one level: no slope");
+        // Levels whose median sits at the first rung only bound the samples: left out.
+        let floored = fit_slope(&levels.iter().collect::<Vec<_>>(), law(0.3)).unwrap();
+        assert_eq!(floored.levels, 2, "the level at the floor is left out");
+        assert!((floored.slope - 5.0).abs() < 1e-9);
+        assert!(fit_slope(&levels.iter().collect::<Vec<_>>(), law(0.5)).is_none(), "one level left: no slope");
     }
 
     #[test]
