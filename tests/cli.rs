@@ -136,6 +136,8 @@ fn out_of_range_instances_noise_and_precision_exit_2_naming_the_range() {
         (vec!["run", "--learner", "trivial", "--d", "4", "--budget-seconds", "0"], "--budget-seconds = 0:"),
         (vec!["run", "--learner", "trivial", "--d", "4", "--null", "--clwe-derived"], "cannot be used with"),
         (vec!["run", "--learner", "ridge", "--d", "4", "--lambda", "-1"], "--lambda = -1"),
+        (vec!["run", "--learner", "adam", "--d", "4", "--adam-lr-grid", "0.01,-1"], "--adam-lr-grid = [0.01, -1.0]"),
+        (vec!["run", "--learner", "sgd", "--d", "4", "--lr-grid", "0"], "--lr-grid = [0.0]"),
     ] {
         let o = clwe_bench(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -443,7 +443,7 @@ fn compute_to_learn_follows_the_store_rules_and_shards_split_its_groups() {
     {
         assert!(report.contains(needle), "{needle} missing:\n{report}");
     }
-    for file in ["ladders.csv", "flops-to-learn.svg", "width-needed.svg"] {
+    for file in ["ladders.csv", "flops-to-learn-adam.svg", "samples-to-learn-sgd.svg", "width-needed.svg"] {
         assert!(whole.join(file).exists(), "{file}");
     }
     assert_eq!(run(&whole, &[]).status.code(), Some(2), "existing results are refused without --resume");

@@ -13,8 +13,8 @@ pub(super) fn draw(dir: &Path, grid: &ComputeGrid, levels: &[LevelSummary], rows
     for &learner in &grid.learners {
         let of: Vec<&LevelSummary> = levels.iter().filter(|l| l.learner == learner).collect();
         samples_figure(dir, grid, learner.name(), &of)?;
+        flops_figure(dir, grid, learner.name(), &of)?;
     }
-    flops_figure(dir, grid, levels)?;
     width_figure(dir, grid, rows)
 }
 
@@ -91,18 +91,18 @@ fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&Leve
     Ok(())
 }
 
-/// `flops-to-learn.svg`: the median FLOPs to learn against d, a line per (learner, γ form), and
+/// `flops-to-learn-<learner>.svg`: the median FLOPs to learn against d, a line per γ form, and
 /// the cap.
-fn flops_figure(dir: &Path, grid: &ComputeGrid, levels: &[LevelSummary]) -> DrawResult {
+fn flops_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&LevelSummary]) -> DrawResult {
     let d_max = *grid.d.iter().max().expect("validated") as f64;
     let low = levels.iter().filter_map(|l| censored_median(&l.flops)).fold(grid.cap_flops, f64::min) / 2.0;
     let high = grid.cap_flops * 4.0;
-    let path = dir.join("flops-to-learn.svg");
+    let path = dir.join(format!("flops-to-learn-{learner}.svg"));
     let root = SVGBackend::new(&path, (640, 460)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("FLOPs to weakly learn (median; k' = {}·k, B = {})", grid.width_ratio, grid.batch),
+            format!("{learner}: FLOPs to weakly learn (median; k' = {}·k, B = {})", grid.width_ratio, grid.batch),
             ("sans-serif", 15),
         )
         .margin(12)
@@ -125,27 +125,23 @@ fn flops_figure(dir: &Path, grid: &ComputeGrid, levels: &[LevelSummary]) -> Draw
         ))?
         .label("cap C")
         .legend(legend(cap));
-    let mut series = 0;
-    for &learner in &grid.learners {
-        for &c in &grid.gamma {
-            let line: Vec<(f64, f64)> = levels
-                .iter()
-                .filter(|l| (l.learner, l.c) == (learner, c))
-                .filter_map(|l| censored_median(&l.flops).map(|f| (l.d as f64, f)))
-                .collect();
-            if line.is_empty() {
-                continue;
-            }
-            let color = learner_color(series);
-            series += 1;
-            chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-            chart
-                .draw_series(LineSeries::new(line, color.stroke_width(2)))?
-                .label(format!("{learner}, γ = {c}·2√d"))
-                .legend(legend(color));
+    for (i, &c) in grid.gamma.iter().enumerate() {
+        let line: Vec<(f64, f64)> = levels
+            .iter()
+            .filter(|l| l.c == c)
+            .filter_map(|l| censored_median(&l.flops).map(|f| (l.d as f64, f)))
+            .collect();
+        if line.is_empty() {
+            continue;
         }
+        let color = learner_color(i);
+        chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        chart
+            .draw_series(LineSeries::new(line, color.stroke_width(2)))?
+            .label(format!("γ = {c}·2√d"))
+            .legend(legend(color));
     }
-    legend_box(&mut chart, SeriesLabelPosition::LowerRight)?;
+    legend_box(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present()?;
     Ok(())
 }
@@ -170,7 +166,7 @@ fn width_figure(dir: &Path, grid: &ComputeGrid, rows: &[ComputeRow]) -> DrawResu
             }
         }
     }
-    let high = marks.iter().map(|m| m.2).fold(predicted_width(d_max, 100f64.ln()), f64::max) * 4.0;
+    let high = marks.iter().map(|m| m.2).fold(predicted_width(d_max, 1.0), f64::max) * 4.0;
     let path = dir.join("width-needed.svg");
     let root = SVGBackend::new(&path, (640, 460)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -188,21 +184,30 @@ fn width_figure(dir: &Path, grid: &ComputeGrid, rows: &[ComputeRow]) -> DrawResu
         )?;
     chart.configure_mesh().x_desc("d").y_desc("k'").y_label_formatter(&|v| format!("{v:.0e}")).draw()?;
     let grey = RGBColor(90, 90, 90).to_rgba();
-    let curve: Vec<(f64, f64)> = (0..=40)
-        .map(|i| 1.5 + (d_max as f64 - 1.0) * f64::from(i) / 40.0)
-        .map(|d| (d, (8.0 * std::f64::consts::PI * d / 100f64.ln()).powf((d - 1.0) / 2.0).max(1.0)))
-        .collect();
+    // The heuristic at real d (a smooth curve through predicted_width's values).
+    let curve = |e: f64| -> Vec<(f64, f64)> {
+        (0..=40)
+            .map(|i| 1.5 + (d_max as f64 - 1.0) * f64::from(i) / 40.0)
+            .map(|d| (d, (8.0 * std::f64::consts::PI * d / e).powf((d - 1.0) / 2.0).max(1.0)))
+            .collect()
+    };
     chart
-        .draw_series(LineSeries::new(curve, grey.stroke_width(1)))?
-        .label("(8πd/ln 100)^((d−1)/2): weak learning")
+        .draw_series(LineSeries::new(curve(100f64.ln()), grey.stroke_width(1)))?
+        .label("(8πd/ln 100)^((d−1)/2): a neuron explaining 1%")
+        .legend(legend(grey));
+    chart
+        .draw_series(DashedLineSeries::new(curve(1.0), 4, 4, grey.stroke_width(1).into()))?
+        .label("(8πd)^((d−1)/2): SPEC §9")
         .legend(legend(grey));
     for (i, &learner) in grid.learners.iter().enumerate() {
         let color = learner_color(i);
         let mine: Vec<_> = marks.iter().filter(|m| m.0 == i).collect();
+        // Learners side by side (sgd left of d, adam right), so equal widths do not hide each other.
+        let shift = (i as f64 - 0.5) * 0.08;
         chart
             .draw_series(mine.iter().map(|m| {
                 let style = if m.3 { color.filled() } else { color.stroke_width(2) };
-                TriangleMarker::new((m.1, m.2), 6, style)
+                TriangleMarker::new((m.1 + shift, m.2), 6, style)
             }))?
             .label(learner.name())
             .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 5, color.filled()));
