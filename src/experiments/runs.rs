@@ -326,6 +326,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_learning_rate_search_extends_its_grid_past_an_edge_that_wins() {
+        // Rates far too small to overshoot: the larger the better, so the top edge keeps
+        // winning and the grid grows by its ratio (2) twice.
+        let spec = RunSpec {
+            learner: LearnerKind::Adam,
+            d: 2,
+            gamma: Some(0.5),
+            beta: None,
+            sigma: Some(0.0),
+            noise: NoiseModel::Gaussian,
+            seed: 0,
+            instance: 0,
+            data: DataKind::Planted,
+            budget: Budget { steps: 40, seconds: None, train_samples: 1000, n_test: 4000 },
+            options: LearnerOptions {
+                width: 16,
+                batch: 128,
+                adam_lr_grid: vec![1e-5, 2e-5],
+                ..LearnerOptions::default()
+            },
+        };
+        let record = run_one(&spec, &crate::backends::cpu::CpuEngine::new()).unwrap();
+        let crate::learners::Details::Student(details) = &record.details else { panic!("a student") };
+        let rates: Vec<f32> = details.lr_search.iter().map(|t| t.lr).collect();
+        assert_eq!(rates, [1e-5, 2e-5, 4e-5, 8e-5], "{:?}", details.lr_search);
+        assert!(matches!(details.optimizer, crate::backends::Optimizer::Adam { lr, .. } if lr == 8e-5));
+    }
+
+    #[test]
     fn rows_written_before_data_kind_read_back_with_the_same_data() {
         let old = r#"{"learner":"sgd","d":2,"gamma":null,"beta":0.5,"sigma":0.0,"noise":"gaussian","seed":0,
             "instance":1,"null":true,"clwe_derived":false,"budget":{"steps":10,"seconds":null,"train_samples":10,

@@ -104,19 +104,29 @@ pub struct Search<'a> {
     pub steps: u64,
 }
 
+/// Rates a sweep's learning-rate search (`lr_grid`, `adam_lr_grid`) may add beyond the ends of
+/// its grid.
+pub const LR_EXTENSIONS: usize = 2;
+
 /// Trains `student(lr)` for each rate of `lrs` and keeps the run with the largest validation Δ
 /// (SPEC §7's hygiene, §8's split: the test split is not read); a diverged run is kept only
-/// when every run diverged.
+/// when every run diverged. When the kept rate is the largest (smallest) tried, the grid is
+/// extended by its own outermost ratio in that direction, up to `max_extensions` rates in all,
+/// so that the best rate is not cut off by the grid's edge.
 pub fn best_on_validation<'a>(
     inst: &Instance,
     ctx: &RunContext<'a>,
     lrs: &[f32],
+    max_extensions: usize,
     n_validation: u64,
     student: impl Fn(f32) -> Student,
 ) -> Result<Search<'a>, Error> {
-    let (mut tries, mut steps) = (Vec::new(), 0);
+    let mut sorted = lrs.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let (mut tries, mut steps, mut extensions) = (Vec::new(), 0, 0);
     let mut kept: Option<Kept<'a>> = None;
-    for &lr in lrs {
+    let mut queue: Vec<f32> = sorted.iter().rev().copied().collect();
+    while let Some(lr) = queue.pop() {
         let mut run = student(lr).train(inst, ctx)?;
         steps += run.steps;
         let params = run.trainer.student()?;
@@ -130,6 +140,21 @@ pub fn best_on_validation<'a>(
         };
         if better {
             kept = Some(Kept { run, lr, validation });
+        }
+        if queue.is_empty() && extensions < max_extensions && sorted.len() >= 2 {
+            let k = kept.as_ref().filter(|k| !k.run.diverged).map(|k| k.lr);
+            let (low, high) = (sorted[0], sorted[sorted.len() - 1]);
+            let next = match k {
+                Some(lr) if lr == high => Some(high * (high / sorted[sorted.len() - 2])),
+                Some(lr) if lr == low => Some(low / (sorted[1] / low)),
+                _ => None,
+            };
+            if let Some(next) = next {
+                extensions += 1;
+                sorted.push(next);
+                sorted.sort_by(f32::total_cmp);
+                queue.push(next);
+            }
         }
     }
     let kept = kept.ok_or_else(|| ParamError {
@@ -311,7 +336,7 @@ impl Learner for Student {
             (self.train(inst, ctx)?, Vec::new())
         } else {
             let n_validation = VALIDATION_SAMPLES.min(ctx.budget.n_test);
-            let search = best_on_validation(inst, ctx, &self.lr_grid, n_validation, |lr| Student {
+            let search = best_on_validation(inst, ctx, &self.lr_grid, LR_EXTENSIONS, n_validation, |lr| Student {
                 optimizer: self.optimizer.with_lr(lr),
                 ..self.clone()
             })?;

@@ -124,6 +124,9 @@ pub struct ComputeGrid {
     pub sgd_lr: Vec<f32>,
     /// Adam's learning-rate grid.
     pub adam_lr: Vec<f32>,
+    /// Rates a rung may add beyond its grid's ends when the best rate is at one (by the grid's
+    /// outermost ratio each time).
+    pub lr_extensions: usize,
     /// Training labels behind the trivial predictor's mean.
     pub train_samples: u64,
     /// Validation samples judging each run of a rung.
@@ -152,6 +155,7 @@ impl ComputeGrid {
             cap_flops: 2f64.powi(33),
             sgd_lr: vec![30.0, 10.0, 3.0],
             adam_lr: vec![0.03, 0.01, 0.003],
+            lr_extensions: 2,
             train_samples: 1 << 16,
             n_validation: 20_000,
             n_test: 100_000,
@@ -459,7 +463,7 @@ fn run_ladder(grid: &ComputeGrid, cell: Cell, engine: &dyn Engine) -> Result<Lad
     let mut kept = loop {
         ctx.budget.steps = steps;
         let Search { tries, kept, steps: run } =
-            best_on_validation(&inst, &ctx, grid.lrs(cell.learner), grid.n_validation, |lr| {
+            best_on_validation(&inst, &ctx, grid.lrs(cell.learner), grid.lr_extensions, grid.n_validation, |lr| {
                 student(grid, &cell, width, lr)
             })?;
         ladder_flops += grid.run_flops(cell.d, width, run);
@@ -781,6 +785,14 @@ fn predicted_width(d: usize, e: f64) -> f64 {
     (8.0 * std::f64::consts::PI * d as f64 / e).powf((d as f64 - 1.0) / 2.0)
 }
 
+/// A learning rate to 3 significant digits (an extended rate is computed in f32: 0.089999996).
+fn short(lr: f32) -> String {
+    let v = f64::from(lr);
+    let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
 fn sci(v: f64) -> String {
     format!("{v:.2e}")
 }
@@ -876,7 +888,8 @@ fn header(grid: &ComputeGrid) -> String {
          (seed {}); sgd, adam and the controls of a cell share them.\n\n\
          **Ladder**: B = {}, steps T = {}, {}, … while one run costs ≤ C = {} FLOPs \
          (4·B·d·k'·T, SPEC §7; the first rung always runs). Each rung trains once per learning rate \
-         (sgd η/k' for η ∈ {:?}, adam {:?}) with cosine decay to 0, the output layer started at 0 and c at the mean training label (so a run starts as the trivial predictor), judges each on \
+         (sgd η/k' for η ∈ {:?}, adam {:?}; when the best is the largest or smallest tried, the grid \
+         is extended by its ratio that way, up to {} more rates) with cosine decay to 0, the output layer started at 0 and c at the mean training label (so a run starts as the trivial predictor), judges each on \
          {} validation samples and keeps the best Δ; it stops when the kept run weakly learns on \
          validation. The kept run of the last rung is scored on {} test samples nothing was tuned on: \
          *learned* = validation learned and the test split confirms (SPEC §8: lower 99% bound of Δ \
@@ -892,6 +905,7 @@ fn header(grid: &ComputeGrid) -> String {
         sci(grid.cap_flops),
         grid.sgd_lr,
         grid.adam_lr,
+        grid.lr_extensions,
         grid.n_validation,
         grid.n_test,
     )
@@ -937,13 +951,17 @@ fn level_tables(grid: &ComputeGrid, levels: &[LevelSummary]) -> String {
                 censored_median(&l.samples).map_or("> cap".into(), sci),
                 censored_median(&l.flops).map_or("> cap".into(), sci),
                 spent.get(spent.len() / 2).map_or("–".into(), |&v| sci(v)),
-                format!("{lrs:?}"),
+                lrs.iter().map(|&lr| short(lr)).collect::<Vec<_>>().join(", "),
                 format!("{}/{}", l.direction_known.0, l.direction_known.1),
                 format!("{}/{} ({:.3})", l.ridge2.0, l.ridge2.1, l.ridge2.2),
             ]);
         }
         md += &markdown_table(&headers, &body);
-        md += "\nγ levels missing from a d were not run: no instance learned at a smaller γ.\n\n";
+        md += &format!(
+            "\nγ levels missing from a d were not run: no instance learned at a smaller γ. For d ∈ {:?} the \
+             line at γ = {}·2√d is the width scan's k' = {}·k cell, run whatever the γ scan did.\n\n",
+            grid.width_scan.d, grid.width_scan.gamma, grid.width_ratio
+        );
         md += &format!("**Frontier of {learner}** (within the cap): ");
         let parts: Vec<String> = grid
             .d
@@ -1095,6 +1113,14 @@ mod tests {
             n_test: 20_000,
             ..ComputeGrid::preset(Scale::Cpu)
         }
+    }
+
+    #[test]
+    fn rates_print_to_three_significant_digits() {
+        assert_eq!(
+            [short(0.089_999_996), short(0.003), short(30.0), short(0.27), short(1.0e-4)],
+            ["0.09", "0.003", "30", "0.27", "0.0001"]
+        );
     }
 
     #[test]
