@@ -928,7 +928,7 @@ fn level_tables(grid: &ComputeGrid, levels: &[LevelSummary]) -> String {
             "median samples",
             "median FLOPs",
             "ladder FLOPs (median)",
-            "lr kept",
+            "rates kept (sgd: η)",
             "direction known",
             "ridge2 (median r)",
         ];
