@@ -17,6 +17,7 @@ pub mod error;
 pub mod experiments;
 pub mod learners;
 pub mod math;
+pub mod nan;
 pub mod params;
 pub mod reporting;
 pub mod resources;

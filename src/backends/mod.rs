@@ -236,12 +236,16 @@ pub struct Evaluation {
     /// Test samples used.
     pub n: u64,
     /// Mean squared error of the student against the reference.
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub mse_student: f64,
     /// Mean squared error of the trivial (constant) predictor against the reference.
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub mse_trivial: f64,
     /// Sample variance of the reference on the test inputs (Var f, or Var ℓ).
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub var_target: f64,
     /// Standard error of Δ = mse_trivial − mse_student (paired per sample).
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub delta_se: f64,
 }
 

@@ -252,12 +252,16 @@ impl std::fmt::Display for Verdict {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Judgement {
     /// Δ = MSE(trivial) − MSE(h).
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub delta: f64,
     /// Lower one-sided 99% confidence bound of Δ.
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub delta_lower99: f64,
     /// The weak-learning margin ε = max(0.01·Var f, 4·SE).
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub epsilon: f64,
     /// r = Δ / Var f.
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub r: f64,
     /// The verdict.
     pub verdict: Verdict,

@@ -26,10 +26,13 @@ pub struct TracePoint {
     /// Training samples drawn so far.
     pub samples: u64,
     /// Training loss ½·mean r² of the last step.
+    #[serde(deserialize_with = "crate::nan::f32_or_nan")]
     pub loss: f32,
     /// Held-out Δ = MSE(trivial) − MSE(h) against f, on the first 2 000 test samples.
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub delta: f64,
     /// r = Δ / Var f on the same samples.
+    #[serde(deserialize_with = "crate::nan::f64_or_nan")]
     pub r: f64,
 }
 
