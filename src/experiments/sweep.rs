@@ -330,17 +330,18 @@ impl Grid {
             )?;
         }
         let (cells, settings) = (self.cells(), self.student_settings());
+        let numbers = self.cell_numbers(&cells)?;
         let mut points = Vec::new();
         let mut seen = HashSet::new();
         for &learner in &self.learners {
             let student = learner.is_student();
             for (index, cell) in cells.iter().enumerate() {
-                let index = if student { index } else { index / settings * settings };
+                let number = numbers[if student { index } else { index / settings * settings }];
                 for &data in &self.data {
                     for i in 0..self.instances {
                         let instance = match self.random_numbers {
                             RandomNumbers::Common => i,
-                            RandomNumbers::Independent => index as u32 * self.instances + i,
+                            RandomNumbers::Independent => number * self.instances + i,
                         };
                         let spec = self.spec(cell, learner, data, instance)?;
                         spec.validate()?;
@@ -383,6 +384,22 @@ impl Grid {
         cells = expand(cells, &self.steps, |c, &t| c.steps = Some(t));
         cells = expand(cells, &self.lr, |c, &lr| c.lr = Some(lr));
         expand(cells, &self.schedule, |c, &s| c.schedule = Some(s))
+    }
+
+    /// Each cell's number for laying out independent instances: cells that resolve to the same
+    /// runs (say d = [4, 4], or σ = "1/d" and 0.25 at d = 4) share a number, so that equal grid
+    /// points are one point; distinct cells are numbered in order of first appearance.
+    fn cell_numbers(&self, cells: &[Cell<'_>]) -> Result<Vec<u32>, ParamError> {
+        let mut seen = std::collections::HashMap::new();
+        cells
+            .iter()
+            .map(|cell| {
+                // Every axis resolved, as a student (which reads them all) sees it.
+                let key = self.spec(cell, LearnerKind::Sgd, DataKind::Planted, 0)?.id();
+                let next = seen.len() as u32;
+                Ok(*seen.entry(key).or_insert(next))
+            })
+            .collect()
     }
 
     /// How many student settings each problem cell has (the student axes are innermost in
