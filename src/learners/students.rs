@@ -169,10 +169,11 @@ pub fn best_on_validation<'a>(
 }
 
 /// Where a student's output bias c starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum OutputBias {
     /// The initialisation's c (0, scaled by `output_init`).
+    #[default]
     Initial,
     /// The mean training label: with a zero output layer the student starts as the trivial
     /// predictor (r = 0) instead of a constant 0 (r ≈ −3 for the triangle wave's mean ¼).
@@ -183,12 +184,6 @@ impl OutputBias {
     /// Whether c starts at the initialisation's value (the default, which options leave out).
     pub fn is_initial(&self) -> bool {
         *self == Self::Initial
-    }
-}
-
-impl Default for OutputBias {
-    fn default() -> Self {
-        Self::Initial
     }
 }
 

@@ -82,7 +82,7 @@ fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&Leve
                 [(x0, y0), (x1, y0 * (slope * (x1 - x0)).exp())],
                 4,
                 4,
-                color.stroke_width(1).into(),
+                color.stroke_width(1),
             ))?;
         }
     }
@@ -121,7 +121,7 @@ fn flops_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&LevelS
             [(1.5, grid.cap_flops), (d_max + 0.5, grid.cap_flops)],
             6,
             4,
-            cap.stroke_width(1).into(),
+            cap.stroke_width(1),
         ))?
         .label("cap C")
         .legend(legend(cap));
@@ -196,7 +196,7 @@ fn width_figure(dir: &Path, grid: &ComputeGrid, rows: &[ComputeRow]) -> DrawResu
         .label("(8πd/ln 100)^((d−1)/2): a neuron explaining 1%")
         .legend(legend(grey));
     chart
-        .draw_series(DashedLineSeries::new(curve(1.0), 4, 4, grey.stroke_width(1).into()))?
+        .draw_series(DashedLineSeries::new(curve(1.0), 4, 4, grey.stroke_width(1)))?
         .label("(8πd)^((d−1)/2): SPEC §9")
         .legend(legend(grey));
     for (i, &learner) in grid.learners.iter().enumerate() {

@@ -528,14 +528,7 @@ fn run_ridge2(grid: &ComputeGrid, d: usize, gamma_c: f64, index: u32, engine: &d
 }
 
 /// The ladders of a (arm, learner, d, γ, k'/k) cell among `rows`.
-fn ladders<'r>(
-    rows: &'r [ComputeRow],
-    arm: Arm,
-    learner: LearnerKind,
-    d: usize,
-    c: f64,
-    ratio: usize,
-) -> Vec<&'r LadderRow> {
+fn ladders(rows: &[ComputeRow], arm: Arm, learner: LearnerKind, d: usize, c: f64, ratio: usize) -> Vec<&LadderRow> {
     rows.iter()
         .filter_map(|r| match r {
             ComputeRow::Ladder(l) => Some(l.as_ref()),
