@@ -119,8 +119,8 @@ pub struct ComputeGrid {
     /// FLOP cap C of one run: 4·B·d·k'·T ≤ C.
     pub cap_flops: f64,
     /// SGD's learning-rate grid, in units of 1/k' (the rate is η/k'): under the standard
-    /// initialisation the output layer's curvature grows like k', so a fixed rate that suits
-    /// k' = 30 diverges at k' = 3000.
+    /// initialisation the output layer's curvature grows like k', so a rate stable at k' = 30
+    /// is about 100 times too large at k' = 3000.
     pub sgd_lr: Vec<f32>,
     /// Adam's learning-rate grid.
     pub adam_lr: Vec<f32>,
