@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::params::{NoiseModel, Problem};
 use crate::reporting::atomic::write_file_atomically;
 use crate::reporting::figures::powers;
+use crate::reporting::fit::{Line, least_squares};
 use crate::reporting::summary::{Z95, wilson};
 use crate::reporting::table::markdown_table;
 
@@ -321,18 +322,14 @@ struct Fit {
     rms: f64,
 }
 
+/// The fit with its residuals, from three points on (two always fit exactly).
 fn fit_line(points: &[(f64, f64)]) -> Option<Fit> {
     if points.len() < 3 {
         return None;
     }
-    let n = points.len() as f64;
-    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
-    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let b = sxy / sxx;
-    let a = my - b * mx;
+    let Line { a, b } = least_squares(points)?;
     let residuals: Vec<f64> = points.iter().map(|(x, y)| y - (a + b * x)).collect();
-    let rms = (residuals.iter().map(|r| r * r).sum::<f64>() / n).sqrt();
+    let rms = (residuals.iter().map(|r| r * r).sum::<f64>() / points.len() as f64).sqrt();
     Some(Fit { a, b, residuals, rms })
 }
 

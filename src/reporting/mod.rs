@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod criterion;
 pub mod figures;
+pub mod fit;
 pub mod roofline;
 pub mod summary;
 pub mod table;

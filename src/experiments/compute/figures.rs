@@ -5,7 +5,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{Arm, ComputeGrid, ComputeRow, LevelSummary, censored_median, ladders, predicted_width};
+use super::{
+    Arm, ComputeGrid, ComputeRow, LevelSummary, censored_median, ladders, median_misalignment, predicted_width,
+};
 use crate::reporting::figures::{DrawResult, learner_color, legend_box, powers};
 
 /// Every figure of the study.
@@ -59,7 +61,7 @@ fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&Leve
     chart.configure_mesh().x_desc("γ_s²").y_desc("samples (T·B)").y_label_formatter(&|v| format!("{v:.0e}")).draw()?;
     for (i, &d) in grid.d.iter().enumerate() {
         let color = learner_color(i);
-        let of: Vec<&&LevelSummary> = levels.iter().filter(|l| l.d == d).collect();
+        let of: Vec<&LevelSummary> = levels.iter().copied().filter(|l| l.d == d).collect();
         let medians: Vec<(f64, f64)> =
             of.iter().filter_map(|l| censored_median(&l.samples).map(|m| (l.gamma_s * l.gamma_s, m))).collect();
         chart.draw_series(
@@ -73,9 +75,7 @@ fn samples_figure(dir: &Path, grid: &ComputeGrid, learner: &str, levels: &[&Leve
                 .label(format!("d = {d}"))
                 .legend(legend(color));
             // SPEC §9's slope for the best-aligned initial neuron, through the first median.
-            let mut misaligned: Vec<f64> = of.iter().flat_map(|l| l.misalignment.iter().copied()).collect();
-            misaligned.sort_by(f64::total_cmp);
-            let Some(&median) = misaligned.get(misaligned.len() / 2) else { continue };
+            let Some(median) = median_misalignment(&of) else { continue };
             let slope = 4.0 * std::f64::consts::PI.powi(2) * median;
             let x1 = (x0 + (y_hi / y0).ln() / slope).min(x_max);
             chart.draw_series(DashedLineSeries::new(

@@ -45,6 +45,7 @@ use crate::learners::{
 use crate::math::target::WidthRule;
 use crate::params::{NoiseModel, ParamError, Problem, ensure};
 use crate::reporting::atomic::write_file_atomically;
+use crate::reporting::fit::least_squares;
 use crate::reporting::summary::{Z95, wilson};
 use crate::reporting::table::markdown_table;
 use crate::sampling::DataKind;
@@ -268,9 +269,9 @@ impl ComputeGrid {
         run_width_rule(steps, self.batch, self.train_samples, held_out, CAP_DELTA).expect("a valid width rule")
     }
 
-    /// FLOPs of one run: 4·B·d·k'·T (SPEC §7).
+    /// FLOPs of one run of this grid's batch.
     fn run_flops(&self, d: usize, width: usize, steps: u64) -> f64 {
-        4.0 * self.batch as f64 * d as f64 * width as f64 * steps as f64
+        run_flops(self.batch, d, width, steps)
     }
 }
 
@@ -278,6 +279,11 @@ impl StoreGrid for ComputeGrid {
     fn is_published(file: &str) -> bool {
         matches!(file, "summary.md" | "ladders.csv") || file.ends_with(".svg")
     }
+}
+
+/// FLOPs of a student run: 4·B·d·k'·T (SPEC §7).
+fn run_flops(batch: usize, d: usize, width: usize, steps: u64) -> f64 {
+    4.0 * batch as f64 * d as f64 * width as f64 * steps as f64
 }
 
 /// γ = c·2√d, σ and the seed of a cell as a validated problem.
@@ -291,7 +297,7 @@ fn problem(grid: &ComputeGrid, d: usize, c: f64) -> Result<Problem, ParamError> 
 pub enum Arm {
     /// The student from the standard initialisation (output layer zero).
     Student,
-    /// The direction-known control: every neuron at w, directions frozen.
+    /// The direction-known control: every neuron turned onto ±w, directions frozen.
     DirectionKnown,
 }
 
@@ -376,7 +382,7 @@ impl LadderRow {
     /// Steps, samples and FLOPs of the run that learned.
     fn to_learn(&self) -> Option<(u64, u64, f64)> {
         let rung = &self.rungs[self.learned_rung.filter(|_| self.learned())?];
-        let flops = 4.0 * (self.batch * self.cell.d * self.width) as f64 * rung.steps as f64;
+        let flops = run_flops(self.batch, self.cell.d, self.width, rung.steps);
         Some((rung.steps, rung.steps * self.batch as u64, flops))
     }
 }
@@ -430,7 +436,7 @@ fn student(grid: &ComputeGrid, cell: &Cell, width: usize, lr: f32) -> Student {
     }
 }
 
-/// An instance of `cell` labelled as `data` says, and its run context at `steps`.
+/// An instance of `cell` labelled as `data` says, and its run context (steps set by the caller).
 fn context<'a>(
     grid: &ComputeGrid,
     cell: &Cell,
@@ -723,6 +729,13 @@ fn best_misalignment(grid: &ComputeGrid, l: &LadderRow) -> f64 {
     1.0 - best
 }
 
+/// The median of 1 − ρ²_max over every instance of `levels` (`None` without instances).
+fn median_misalignment(levels: &[&LevelSummary]) -> Option<f64> {
+    let mut all: Vec<f64> = levels.iter().flat_map(|l| l.misalignment.iter().copied()).collect();
+    all.sort_by(f64::total_cmp);
+    all.get(all.len() / 2).copied()
+}
+
 /// A fitted slope of ln(samples to learn) against γ_s² with its bootstrap interval.
 struct SlopeFit {
     levels: usize,
@@ -732,10 +745,7 @@ struct SlopeFit {
 
 /// The least-squares slope of y on x (None for fewer than two distinct x).
 fn slope(points: &[(f64, f64)]) -> Option<f64> {
-    let n = points.len() as f64;
-    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
-    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    (sxx > 0.0).then(|| points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx)
+    least_squares(points).map(|line| line.b)
 }
 
 /// ln(median samples to learn) against γ_s² over the levels whose median is within the cap and
@@ -992,9 +1002,7 @@ fn slope_table(grid: &ComputeGrid, levels: &[LevelSummary]) -> String {
     for (learner, d) in grid.groups() {
         let of: Vec<&LevelSummary> = levels.iter().filter(|l| l.learner == learner && l.d == d).collect();
         let fit = fit_slope(&of, (grid.first_steps * grid.batch as u64) as f64);
-        let mut misaligned: Vec<f64> = of.iter().flat_map(|l| l.misalignment.iter().copied()).collect();
-        misaligned.sort_by(f64::total_cmp);
-        let misaligned = misaligned.get(misaligned.len() / 2).copied().unwrap_or(f64::NAN);
+        let misaligned = median_misalignment(&of).unwrap_or(f64::NAN);
         body.push(vec![
             learner.to_string(),
             d.to_string(),
