@@ -60,13 +60,17 @@ fn engines() -> Vec<Box<dyn Engine>> {
         Ok(gpu) => eprintln!("skipping software adapter {} (set CLWE_BENCH_SOFTWARE=1)", gpu.info().adapter),
         Err(e) => eprintln!("no wgpu engine: {e}"),
     }
+    engines
+}
+
+/// Writes what ran the benchmarks, with the GEMM variant each shape class was tuned to, beside
+/// criterion's own results, where `clwe-bench report --criterion DIR` looks for it.
+fn write_backends(engines: &[Box<dyn Engine>]) {
     let infos: Vec<_> = engines.iter().map(|e| e.info()).collect();
-    // Beside criterion's own results, where `clwe-bench report --criterion DIR` looks for it.
     let dir = std::env::var_os("CRITERION_HOME").map_or_else(|| "target/criterion".into(), std::path::PathBuf::from);
     if std::fs::create_dir_all(&dir).is_ok() {
         let _ = std::fs::write(dir.join("clwe-bench-backends.json"), serde_json::to_vec_pretty(&infos).unwrap());
     }
-    engines
 }
 
 /// Picks the measurement a benchmark id reports from a phase timing.
@@ -213,13 +217,15 @@ fn calibration(c: &mut Criterion, engine: &dyn Engine, gpu: Option<&GpuEngine>) 
 }
 
 fn kernels(c: &mut Criterion) {
-    for engine in engines() {
+    let engines = engines();
+    for engine in &engines {
         let gpu = engine.as_any().downcast_ref::<GpuEngine>();
         calibration(c, engine.as_ref(), gpu);
         for shape in grid() {
             bench_shape(c, engine.as_ref(), shape);
         }
     }
+    write_backends(&engines);
 }
 
 criterion_group!(benches, kernels);

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Side-by-side comparison of the CPU backend's training step with the numpy peer.
 
-For each (d, k', B) and each variant (fresh samples / fixed data) the two programs run one after
-the other, in alternating order, `--rounds` times; each run reports the median steps/s of its
-timed repeats. A round's ratio compares runs made in the same minute, so the machine's drift
-(10-30% here) cancels; the table reports every round's ratio and their median. A last table
+For each (d, k', B) the four programs (ours and numpy's, fresh samples and fixed data) run one
+after the other, `--rounds` times, the order rotated each round; each run reports the median
+steps/s of its timed repeats. A round's ratio compares runs made in the same minute, so the
+machine's drift (10-30% here) cancels; the tables report every round's ratio and their median:
+ours against numpy per variant, and our fresh step against our fixed one. A last table
 sets the GEMM-bound step (1024, 1024, 4096) against the machine's sgemm peak: the faster of our
 2048^3 sgemm and numpy's, each measured right after the step.
 
@@ -102,25 +103,39 @@ def main():
         "|---|---|---|---|---|---|",
     ]
     meta = {}
+    fresh_fixed = []
+    fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
     for d, k, batch in CONFIGS:
         steps = steps_for(d, k, batch)
+        # Four programs per round (ours and numpy's, fresh and fixed), the order rotated each
+        # round, so every ratio below compares runs of the same minute.
+        runs = []
         for label, peer_variant, our_flags in VARIANTS:
-            ours_cmd = bench_step_cmd(args, d, k, batch, args.repeats, *our_flags)
             peer_cmd = [args.python, args.peer, "--d", str(d), "--k", str(k), "--batch", str(batch),
                         "--steps", str(steps), "--repeats", str(args.repeats), "--variant", peer_variant]
-            ours, peer = [], []
-            for r in range(args.rounds):
-                order = [(ours_cmd, None, ours), (peer_cmd, peer_env, peer)]
-                for cmd, env, into in order if r % 2 == 0 else reversed(order):
-                    value, row = median_steps_per_s(cmd, env)
-                    into.append(value)
-                    meta.setdefault(cmd[0], row)
+            runs += [(("ours", label), bench_step_cmd(args, d, k, batch, args.repeats, *our_flags), None),
+                     (("numpy", label), peer_cmd, peer_env)]
+        measured = {key: [] for key, _, _ in runs}
+        for r in range(args.rounds):
+            for key, cmd, env in runs[r % len(runs):] + runs[:r % len(runs)]:
+                value, row = median_steps_per_s(cmd, env)
+                measured[key].append(value)
+                meta.setdefault(cmd[0], row)
+        for label, _, _ in VARIANTS:
+            ours, peer = measured[("ours", label)], measured[("numpy", label)]
             ratios = [o / p for o, p in zip(ours, peer)]
-            fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
             line = (f"| ({d}, {k}, {batch}) | {label} | {fmt(ours)} | {fmt(peer)} | {fmt(ratios)} "
                     f"| **{statistics.median(ratios):.2f}×** |")
             print(line, flush=True)
             lines.append(line)
+        ratio = [f / x for f, x in zip(measured[("ours", "fresh")], measured[("ours", "fixed")])]
+        fresh_fixed.append(f"| ({d}, {k}, {batch}) | {fmt(ratio)} | **{statistics.median(ratio):.2f}×** "
+                           f"| {min(ratio):.2f}–{max(ratio):.2f} |")
+    lines += ["", "## Fresh samples against fixed data (ours)", "",
+              "Our fresh-sample step's steps/s over our fixed-data step's, both from the rounds above "
+              "(the same minute; fresh draws B·d normals and the labels each step, fixed reuses one batch).", "",
+              "| (d, k', B) | fresh / fixed per round | median | range |", "|---|---|---|---|"]
+    lines += fresh_fixed
     lines += peak_rows(args, peer_env)
     ours_row = meta[args.bin]
     peer_row = meta[args.python]

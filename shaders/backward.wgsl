@@ -1,47 +1,51 @@
 // (d)+(e) Backward with the optimizer fused into the epilogues.
-// hidden_grad: dV = Dᵀ·X with D_ij = g_i a_j 1[z_ij > 0], tiled like the forward product
-// (grid: neuron tiles × coordinate tiles; the batch is the reduction dimension, summed in order).
+// hidden_grad: dV = Dᵀ·X with D_ij = g_i a_j 1[z_ij > 0], tiled like the forward product, in the
+// same GEMM variant (grid: neuron tiles × coordinate tiles; the batch is the reduction
+// dimension, summed in order).
 // head_grads: db_j = Σ_i D_ij, da_j = Σ_i g_i ReLU(z_ij), dc = Σ_i g_i, one invocation per neuron.
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(LANES, LANES)
 fn hidden_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                @builtin(local_invocation_index) li: u32) {
-    let j0 = wid.x * TILE;
-    let c0 = wid.y * TILE;
+    let tile = tile_edge();
+    let j0 = wid.x * tile;
+    let c0 = wid.y * tile;
     let d = dims.d;
     let k = dims.width;
-    var acc: array<vec4<f32>, 4>;
-    // Each invocation stages 4 consecutive neurons of D and 4 coordinates of X, for one row i.
-    let load_i = li / LANES_PER_SIDE;
-    let lane = (li % LANES_PER_SIDE) * 4u;
+    var acc: array<vec4<f32>, MAX_ACC>;
     for (var i0 = 0u; i0 < dims.rows; i0 += DEPTH) {
-        let i = i0 + load_i;
-        var da = vec4<f32>(0.0);
-        var xb = vec4<f32>(0.0);
-        if (i < dims.rows) {
-            let gi = g[i];
-            for (var q = 0u; q < 4u; q++) {
-                let j = j0 + lane + q;
-                if (j < k) {
-                    da[q] = select(0.0, gi * head[k + j], z[i * k + j] > 0.0);
+        // Each pass stages 4 consecutive neurons of D and 4 coordinates of X, for one row i.
+        for (var p = li; p < tile * DEPTH / 4u; p += invocations()) {
+            let load_i = p / (tile / 4u);
+            let lane = (p % (tile / 4u)) * 4u;
+            let i = i0 + load_i;
+            var da = vec4<f32>(0.0);
+            var xb = vec4<f32>(0.0);
+            if (i < dims.rows) {
+                let gi = g[i];
+                for (var q = 0u; q < 4u; q++) {
+                    let j = j0 + lane + q;
+                    if (j < k) {
+                        da[q] = select(0.0, gi * head[k + j], z[i * k + j] > 0.0);
+                    }
                 }
+                xb = load_x4(i, c0 + lane);
             }
-            xb = load_x4(i, c0 + lane);
+            tile_a[load_i * (tile / 4u) + lane / 4u] = da;
+            tile_b[load_i * (tile / 4u) + lane / 4u] = xb;
         }
-        tile_a[load_i * LANES_PER_SIDE + lane / 4u] = da;
-        tile_b[load_i * LANES_PER_SIDE + lane / 4u] = xb;
         workgroupBarrier();
         multiply_tiles(lid.x, lid.y, &acc);
         workgroupBarrier();
     }
     let n_v = k * d;
-    for (var r = 0u; r < 4u; r++) {
-        let j = j0 + lid.y * 4u + r;
-        for (var q = 0u; q < 4u; q++) {
-            let c = c0 + lid.x * 4u + q;
+    for (var r = 0u; r < BLOCK; r++) {
+        let j = j0 + lid.y * BLOCK + r;
+        for (var q = 0u; q < BLOCK; q++) {
+            let c = c0 + lid.x * BLOCK + q;
             if (j < k && c < d) {
                 let idx = j * d + c;
-                v[idx] = accumulate_or_update(v[idx], acc[r][q], idx, idx, n_v + idx);
+                v[idx] = accumulate_or_update(v[idx], block_at(&acc, r, q), idx, idx, n_v + idx);
             }
         }
     }

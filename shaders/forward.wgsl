@@ -1,67 +1,71 @@
-// (c) Student forward: Z = X·Vᵀ + b as a 64×64-tiled, 4×4 register-blocked product, with the
-// epilogue fused: z is stored for the backward pass, and each workgroup writes its partial
-// output Σ_{j in tile} a_j ReLU(z_ij) per row (reduced in a fixed order, no atomics).
-// Grid: (row tiles, neuron tiles).
+// (c) Student forward: Z = X·Vᵀ + b as a TILE×TILE-tiled, register-blocked product
+// (gemm_tile.wgsl), with the epilogue fused: z is stored for the backward pass, and each
+// workgroup writes its partial output Σ_{j in tile} a_j ReLU(z_ij) per row (reduced in a fixed
+// order, no atomics). Grid: (row tiles, neuron tiles).
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(LANES, LANES)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
            @builtin(local_invocation_index) li: u32) {
-    let row0 = wid.x * TILE;
-    let col0 = wid.y * TILE;
+    let tile = tile_edge();
+    let row0 = wid.x * tile;
+    let col0 = wid.y * tile;
     let d = dims.d;
     let k = dims.width;
-    var acc: array<vec4<f32>, 4>;
-    // Each invocation stages 4 consecutive coordinates of one row of X and one row of V.
-    let load_row = li / 4u;
-    let load_k = (li % 4u) * 4u;
+    var acc: array<vec4<f32>, MAX_ACC>;
     for (var k0 = 0u; k0 < d; k0 += DEPTH) {
-        var xa = vec4<f32>(0.0);
-        if (row0 + load_row < dims.rows) {
-            xa = load_x4(row0 + load_row, k0 + load_k);
-        }
-        var vb = vec4<f32>(0.0);
-        let j = col0 + load_row;
-        if (j < k) {
-            for (var q = 0u; q < 4u; q++) {
-                if (k0 + load_k + q < d) {
-                    vb[q] = v[j * d + k0 + load_k + q];
+        // Each pass stages 4 consecutive coordinates of one row of X and one row of V.
+        for (var p = li; p < tile * DEPTH / 4u; p += invocations()) {
+            let row = p / (DEPTH / 4u);
+            let kq = (p % (DEPTH / 4u)) * 4u;
+            var xa = vec4<f32>(0.0);
+            if (row0 + row < dims.rows) {
+                xa = load_x4(row0 + row, k0 + kq);
+            }
+            var vb = vec4<f32>(0.0);
+            let j = col0 + row;
+            if (j < k) {
+                for (var q = 0u; q < 4u; q++) {
+                    if (k0 + kq + q < d) {
+                        vb[q] = v[j * d + k0 + kq + q];
+                    }
                 }
             }
-        }
-        for (var q = 0u; q < 4u; q++) {
-            tile_a[(load_k + q) * LANES_PER_SIDE + load_row / 4u][load_row % 4u] = xa[q];
-            tile_b[(load_k + q) * LANES_PER_SIDE + load_row / 4u][load_row % 4u] = vb[q];
+            for (var q = 0u; q < 4u; q++) {
+                stage_a(kq + q, row, xa[q]);
+                stage_b(kq + q, row, vb[q]);
+            }
         }
         workgroupBarrier();
         multiply_tiles(lid.x, lid.y, &acc);
         workgroupBarrier();
     }
-    // Epilogue: bias, store z, ReLU, output-layer partial per row.
-    for (var r = 0u; r < 4u; r++) {
-        let row = row0 + lid.y * 4u + r;
+    // Epilogue: bias, store z, ReLU, output-layer partial per row into tile_a, viewed as
+    // [TILE rows][LANES lanes] floats (TILE·LANES ≤ TILE·DEPTH).
+    for (var r = 0u; r < BLOCK; r++) {
+        let row = row0 + lid.y * BLOCK + r;
         var out = 0.0;
-        for (var q = 0u; q < 4u; q++) {
-            let j = col0 + lid.x * 4u + q;
+        for (var q = 0u; q < BLOCK; q++) {
+            let j = col0 + lid.x * BLOCK + q;
             if (j < k) {
-                let zz = acc[r][q] + head[j];
+                let zz = block_at(&acc, r, q) + head[j];
                 if (row < dims.rows) {
                     z[row * k + j] = zz;
                 }
                 out += head[k + j] * max(zz, 0.0);
             }
         }
-        let slot = (lid.y * 4u + r) * LANES_PER_SIDE + lid.x; // row-major [64 rows][16 lanes]
+        let slot = (lid.y * BLOCK + r) * LANES + lid.x;
         tile_a[slot / 4u][slot % 4u] = out;
     }
     workgroupBarrier();
-    if (li < TILE) {
+    for (var r = li; r < tile; r += invocations()) {
         var total = 0.0;
-        for (var t = 0u; t < LANES_PER_SIDE; t++) {
-            let slot = li * LANES_PER_SIDE + t;
+        for (var t = 0u; t < LANES; t++) {
+            let slot = r * LANES + t;
             total += tile_a[slot / 4u][slot % 4u];
         }
-        if (row0 + li < dims.rows) {
-            partial_out[wid.y * dims.rows + row0 + li] = total;
+        if (row0 + r < dims.rows) {
+            partial_out[wid.y * dims.rows + row0 + r] = total;
         }
     }
 }

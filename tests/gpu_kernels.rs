@@ -10,7 +10,9 @@ use clwe_bench::backends::Phase;
 use clwe_bench::backends::cpu::generate::gaussian_batch;
 use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
 use clwe_bench::backends::cpu::teacher::teacher;
+use clwe_bench::backends::gpu::kernels::GemmVariant;
 use clwe_bench::backends::gpu::kernels::{self, BASE_FROM_DIMS, Dims, Dispatch, Slot, Workspace, record};
+use clwe_bench::backends::gpu::tune::{self, How, TuningCache};
 use clwe_bench::backends::gpu::{GpuContext, GpuOptions, GpuTrainer};
 use clwe_bench::backends::{
     DataSource, Directions, LrSchedule, Optimizer, Schedule, StudentParams, Teacher, TrainConfig, Trainer, View,
@@ -236,11 +238,16 @@ fn assert_students_agree(gpu: &StudentParams, cpu: &StudentParams, tol: f64, wha
 }
 
 #[test]
-fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch() {
-    for (d, k, b) in [(1, 1, 3), (5, 7, 70), (19, 70, 130), (64, 65, 64)] {
+fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch_in_every_gemm_variant() {
+    // Shapes off every tile edge (64 and 128): one tile, several, and ragged last tiles in rows,
+    // neurons and coordinates.
+    let shapes = [(1, 1, 3), (5, 7, 70), (19, 70, 130), (64, 65, 64), (130, 150, 200)];
+    for ((d, k, b), gemm) in shapes.into_iter().flat_map(|s| GemmVariant::ALL.map(|v| (s, v))) {
         let cfg = config(d, k, b, DataSource::Online, Optimizer::Sgd { lr: 0.5 });
         let init = StudentParams::standard_init(d, k, 1, 0);
-        let mut gpu = GpuTrainer::new(ctx(), &cfg, &init, GpuOptions::default()).unwrap();
+        let options = GpuOptions { gemm: Some(gemm), ..GpuOptions::default() };
+        let mut gpu = GpuTrainer::new(ctx(), &cfg, &init, options).unwrap();
+        assert_eq!(gpu.gemm_variant(), gemm);
         gpu.run_phase(Phase::Generate, 1).unwrap();
         gpu.run_phase(Phase::Forward, 1).unwrap();
         let work = gpu.workspace();
@@ -252,8 +259,8 @@ fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch() {
         let (mut z, mut g) = (vec![0f32; b * k], vec![0f32; b]);
         step::forward(&init, &x, &mut z, &mut g);
         step::residuals(&mut g, &labels, b);
-        assert!(rel_err(&z_gpu, &z) < 1e-5, "({d},{k},{b}) Z: {:.2e}", rel_err(&z_gpu, &z));
-        assert!(rel_err(&g_gpu, &g) < 1e-5, "({d},{k},{b}) g: {:.2e}", rel_err(&g_gpu, &g));
+        assert!(rel_err(&z_gpu, &z) < 1e-5, "({d},{k},{b}) {gemm} Z: {:.2e}", rel_err(&z_gpu, &z));
+        assert!(rel_err(&g_gpu, &g) < 1e-5, "({d},{k},{b}) {gemm} g: {:.2e}", rel_err(&g_gpu, &g));
         gpu.run_phase(Phase::Backward, 1).unwrap();
         let mut grads = Grads::zeros(d, k);
         let mut partials = vec![0f32; 32 * k];
@@ -261,20 +268,23 @@ fn forward_and_backward_kernels_match_the_cpu_on_the_same_batch() {
         step::hidden_grad(&z, &x, b, d, k, &mut grads.v);
         let mut want = init.clone();
         step::apply_update(cfg.optimizer, None, &mut want, &grads, 1);
-        assert_students_agree(&gpu.student().unwrap(), &want, 1e-5, &format!("one backward ({d},{k},{b})"));
+        assert_students_agree(&gpu.student().unwrap(), &want, 1e-5, &format!("one backward ({d},{k},{b}) {gemm}"));
     }
 }
 
 #[test]
 fn fifty_steps_agree_with_the_cpu_backend() {
-    let fused = GpuOptions { fused_sampling: true, max_chunk_rows: None };
-    let chunked = GpuOptions { fused_sampling: false, max_chunk_rows: Some(256) };
+    let fused = GpuOptions { fused_sampling: true, ..GpuOptions::default() };
+    let chunked = GpuOptions { max_chunk_rows: Some(256), ..GpuOptions::default() };
+    // In-kernel inputs in the large-tile variant (its staging loop generates x twice per pass).
+    let fused_wide = GpuOptions { fused_sampling: true, gemm: Some(GemmVariant::ALL[1]), ..GpuOptions::default() };
     let cases = [
         (config(1, 1, 3, DataSource::Online, Optimizer::Sgd { lr: 0.05 }), GpuOptions::default()),
         (config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), GpuOptions::default()),
         (config(6, 33, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), fused),
         (config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)), GpuOptions::default()),
         (config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)), fused),
+        (config(6, 33, 300, DataSource::Online, Optimizer::adam(1e-3)), fused_wide),
         (config(9, 20, 600, DataSource::Online, Optimizer::adam(1e-3)), chunked),
         (config(9, 20, 600, DataSource::Online, Optimizer::Sgd { lr: 0.1 }), chunked),
         (config(7, 40, 100, DataSource::Fixed { m: 250 }, Optimizer::Sgd { lr: 0.1 }), GpuOptions::default()),
@@ -316,4 +326,41 @@ fn fifty_steps_agree_with_the_cpu_backend() {
             (cpu.evaluate(700, 0.25, View::Learning).unwrap(), cpu.evaluate(700, 0.25, View::Observed).unwrap());
         assert!(l.var_target > f.var_target, "{what}: Var ℓ {} vs Var f {}", l.var_target, f.var_target);
     }
+}
+
+#[test]
+fn the_tuner_times_every_fitting_variant_keeps_the_fastest_and_caches_it() {
+    let cfg = config(20, 70, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 });
+    let tuning = tune::measure(ctx(), &cfg).unwrap();
+    let How::Timed { ms_per_step, .. } = &tuning.how else { panic!("not timed: {tuning}") };
+    let limits = ctx().device.limits();
+    let fitting: Vec<GemmVariant> = GemmVariant::ALL.into_iter().filter(|v| v.fits(&limits)).collect();
+    assert_eq!(ms_per_step.iter().map(|(v, _)| *v).collect::<Vec<_>>(), fitting, "{tuning}");
+    assert!(ms_per_step.iter().all(|(_, ms)| ms.is_finite() && *ms > 0.0), "{tuning}");
+    let fastest = ms_per_step.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap().0;
+    assert_eq!(tuning.variant, fastest, "{tuning}");
+    // The disk cache gives the choice back, per adapter and shape class.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("gemm-tuning.json");
+    let class = tune::ShapeClass::of(&cfg);
+    let mut cache = TuningCache::load(&path).unwrap();
+    assert_eq!(cache.get("adapter", class), None);
+    cache.insert("adapter", class, tuning.clone());
+    cache.save(&path).unwrap();
+    let back = TuningCache::load(&path).unwrap();
+    assert_eq!(back.get("adapter", class), Some(tuning));
+    assert_eq!(back.get("another adapter", class), None);
+}
+
+#[test]
+fn a_software_adapter_gets_the_default_variant_and_says_so_in_its_results() {
+    if std::env::var_os("CLWE_BENCH_TUNE").is_some() {
+        return; // the policy is the environment's; this checks the default one
+    }
+    let cfg = config(8, 16, 64, DataSource::Online, Optimizer::Sgd { lr: 0.1 });
+    let init = StudentParams::standard_init(8, 16, 1, 0);
+    let trainer = GpuTrainer::new(ctx(), &cfg, &init, GpuOptions::default()).unwrap();
+    assert_eq!(trainer.gemm_variant(), GemmVariant::DEFAULT);
+    let summary = tune::summary(ctx());
+    assert!(summary.contains("d<=8 k'<=16 B<=64") && summary.contains("software adapter"), "{summary}");
 }

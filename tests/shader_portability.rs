@@ -6,27 +6,36 @@
 use std::mem::{offset_of, size_of};
 use std::process::Command;
 
-use clwe_bench::backends::gpu::kernels::{Dims, Module};
+use clwe_bench::backends::gpu::kernels::{Dims, GemmVariant, Module};
 use naga::back::{PipelineConstants, glsl, hlsl, msl, spv};
 use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
 
-/// A module parsed and validated, with each value of the `FRESH` override applied.
+/// A module parsed and validated, with each value of the `FRESH` override applied, and, in the
+/// two product modules, each GEMM variant's `LANES` and `BLOCK`.
 fn variants(module: Module) -> Vec<(String, naga::Module, ModuleInfo)> {
     let parsed = naga::front::wgsl::parse_str(module.source())
         .unwrap_or_else(|e| panic!("{module:?}: {}", e.emit_to_string(module.source())));
     let info = Validator::new(ValidationFlags::all(), Capabilities::default())
         .validate(&parsed)
         .unwrap_or_else(|e| panic!("{module:?} does not validate: {e:?}"));
-    [false, true]
-        .into_iter()
-        .map(|fresh| {
-            let constants: PipelineConstants =
+    let gemms: Vec<Option<GemmVariant>> =
+        if module.has_gemm_variants() { GemmVariant::ALL.map(Some).to_vec() } else { vec![None] };
+    let mut out = Vec::new();
+    for fresh in [false, true] {
+        for &gemm in &gemms {
+            let mut constants: PipelineConstants =
                 [("FRESH".to_string(), f64::from(u8::from(fresh)))].into_iter().collect();
+            if let Some(v) = gemm {
+                constants
+                    .extend([("LANES".to_string(), f64::from(v.lanes)), ("BLOCK".to_string(), f64::from(v.block))]);
+            }
+            let name = format!("{module:?} (FRESH = {fresh}{})", gemm.map_or(String::new(), |v| format!(", {v}")));
             let (m, i) = naga::back::pipeline_constants::process_overrides(&parsed, &info, None, &constants)
-                .unwrap_or_else(|e| panic!("{module:?}, FRESH = {fresh}: {e:?}"));
-            (format!("{module:?} (FRESH = {fresh})"), m.into_owned(), i.into_owned())
-        })
-        .collect()
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            out.push((name, m.into_owned(), i.into_owned()));
+        }
+    }
+    out
 }
 
 #[test]
@@ -128,7 +137,7 @@ fn the_dims_uniform_has_the_layout_of_its_wgsl_struct() {
 #[test]
 fn the_codes_shaders_read_match_their_one_rust_definition() {
     use clwe_bench::backends::gpu::kernels::{
-        BASE_FROM_DIMS, EVAL_LABELS, FIRST_CHUNK, LAST_CHUNK, ShaderOptimizer, TILE,
+        BASE_FROM_DIMS, EVAL_LABELS, FIRST_CHUNK, GEMM_DEPTH, LAST_CHUNK, ShaderOptimizer,
     };
     use clwe_bench::params::NoiseModel;
     let module = naga::front::wgsl::parse_str(Module::Forward.source()).unwrap();
@@ -153,8 +162,21 @@ fn the_codes_shaders_read_match_their_one_rust_definition() {
         ("LAST_CHUNK", LAST_CHUNK),
         ("BASE_FROM_DIMS", BASE_FROM_DIMS),
         ("EVAL_LABELS", EVAL_LABELS),
-        ("TILE", TILE),
+        ("DEPTH", GEMM_DEPTH),
     ] {
         assert_eq!(constant(name), rust, "{name}");
     }
+    // The overrides' defaults are the default GEMM variant.
+    let default = |name: &str| -> u32 {
+        let (_, o) = module
+            .overrides
+            .iter()
+            .find(|(_, o)| o.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no `override {name}` in the shaders"));
+        match o.init.map(|h| &module.global_expressions[h]) {
+            Some(naga::Expression::Literal(naga::Literal::U32(v))) => *v,
+            other => panic!("{name}'s default is not a u32 literal: {other:?}"),
+        }
+    };
+    assert_eq!((default("LANES"), default("BLOCK")), (GemmVariant::DEFAULT.lanes, GemmVariant::DEFAULT.block));
 }

@@ -320,6 +320,10 @@ pub struct BackendInfo {
     pub device_type: String,
     /// Driver name and version.
     pub driver: String,
+    /// The matrix products: the CPU's sgemm, or the GEMM variant the tuner chose per shape class
+    /// (empty in rows written before it was recorded).
+    #[serde(default)]
+    pub gemm: String,
 }
 
 /// A part of the training step, timed on its own by the benchmarks.

@@ -116,7 +116,7 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
         ensure(!args.fixed, "--fused", "set", "only with fresh samples (not --fixed)")?;
     }
     let engine: Box<dyn Engine> = if args.fused {
-        Box::new(GpuEngine::with_options(GpuOptions { fused_sampling: true, max_chunk_rows: None })?)
+        Box::new(GpuEngine::with_options(GpuOptions { fused_sampling: true, ..GpuOptions::default() })?)
     } else {
         select_engine(args.backend)?
     };

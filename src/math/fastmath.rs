@@ -29,7 +29,10 @@ pub fn sincos_2pi(x: f32) -> (f32, f32) {
     // Reduce to r ∈ [−1/8, 1/8] and a quadrant q: 2πx = 2πr + q·π/2.
     let quarter_turns = (x * 4.0 + 0.5).floor(); // floor(·+½), not round(): WGSL rounds half to even
     let r = x - quarter_turns * 0.25;
-    let q = (quarter_turns as i32) & 3;
+    // q = quarter_turns mod 4 from the float's bits: n + 1.5·2²³ lies in [2²³, 2²⁴), where the
+    // mantissa counts whole units, for |n| < 2²², and its low two bits are n mod 4 (2²² ≡ 0).
+    // An `as i32` cast saturates lane by lane, which does not vectorise.
+    let q = ((quarter_turns + 12_582_912.0).to_bits() & 3) as i32;
     let t = r * TAU;
     let t2 = t * t;
     let s = t * (1.0 + t2 * (-1.0 / 6.0 + t2 * (1.0 / 120.0 + t2 * (-1.0 / 5040.0 + t2 * (1.0 / 362_880.0)))));
@@ -66,9 +69,10 @@ mod tests {
     }
 
     #[test]
-    fn sincos_is_accurate_on_the_unit_interval() {
+    fn sincos_is_accurate_on_the_unit_interval_and_beyond_it_in_both_directions() {
         let mut worst: f64 = 0.0;
-        for i in 0..=100_000 {
+        // Every quadrant of turns −2 … 2 (the quadrant comes from the float's bits, mod 4).
+        for i in -200_000..=200_000 {
             let x = i as f32 / 100_000.0;
             let (s, c) = sincos_2pi(x);
             let (es, ec) = (std::f64::consts::TAU * f64::from(x)).sin_cos();

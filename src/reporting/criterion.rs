@@ -205,6 +205,9 @@ pub fn metadata(backends: &[BackendInfo]) -> String {
     );
     for b in backends {
         s += &format!("- backend `{}`: {} [{}; {}; driver {}]\n", b.backend, b.adapter, b.api, b.device_type, b.driver);
+        if !b.gemm.is_empty() {
+            s += &format!("  - products (GEMM variant per shape class): {}\n", b.gemm);
+        }
     }
     s
 }
@@ -454,6 +457,7 @@ mod tests {
             api: "vulkan".into(),
             device_type: "DiscreteGpu".into(),
             driver: "test".into(),
+            gemm: "16x16 lanes, 8x8 blocks, 128x128 tiles (tuned)".into(),
         };
         let gpu: Vec<Measurement> =
             m.iter().map(|x| Measurement { function: x.function.replace("cpu", "wgpu-device"), ..x.clone() }).collect();

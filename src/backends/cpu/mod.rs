@@ -44,6 +44,7 @@ impl Engine for CpuEngine {
             api: "native".into(),
             device_type: "Cpu".into(),
             driver: gemm::Product::best().name().into(),
+            gemm: gemm::Product::best().name().into(),
         }
     }
 

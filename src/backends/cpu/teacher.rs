@@ -6,6 +6,7 @@
 
 use rayon::prelude::*;
 
+use super::generate::{LANES as SAMPLE_LANES, sample_words};
 use crate::backends::Teacher;
 use crate::math::fastmath::{box_muller, ln};
 use crate::math::philox::uniform_f32;
@@ -18,11 +19,10 @@ pub fn triangle_wave_f32(t: f32) -> f32 {
     (t - t.round()).abs()
 }
 
-/// Label noise ξ of sample `index` (variance σ²).
+/// Label noise ξ (variance σ²) from words 0 and 1 of a sample's label-noise slot.
 #[inline(always)]
-pub fn label_noise(teacher: &Teacher, scalars: &Stream, index: u64) -> f32 {
-    let w = scalars.words(index, Scalar::LabelNoise as u32);
-    let (u0, u1) = (uniform_f32(w[0]), uniform_f32(w[1]));
+fn label_noise(teacher: &Teacher, words: [u32; 2]) -> f32 {
+    let (u0, u1) = (uniform_f32(words[0]), uniform_f32(words[1]));
     let sigma = teacher.sigma;
     match teacher.noise {
         NoiseModel::Gaussian => sigma * box_muller(u0, u1)[0],
@@ -31,33 +31,159 @@ pub fn label_noise(teacher: &Teacher, scalars: &Stream, index: u64) -> f32 {
     }
 }
 
-/// The noise-free target f of sample `index` with inputs `x`, and the label's clean part
-/// (f itself, or φ(t + e) with the CLWE error for CLWE-derived labels, uncapped).
-#[inline(always)]
-pub fn target_and_clean_label(teacher: &Teacher, scalars: &Stream, index: u64, x: &[f32]) -> (f32, f32) {
+/// The slot of the words [`target_and_clean_label`] reads besides ⟨w, x⟩: the null's phase, or
+/// the CLWE error of CLWE-derived labels (none for the planted problem).
+fn side_slot(teacher: &Teacher) -> Option<Scalar> {
     if teacher.null {
-        let u = uniform_f32(scalars.words(index, Scalar::Phase as u32)[0]);
-        let f = triangle_wave_f32(1.0 - u);
+        Some(Scalar::Phase)
+    } else if teacher.phase_noise != 0.0 {
+        Some(Scalar::ClweError)
+    } else {
+        None
+    }
+}
+
+/// The noise-free target f of a sample whose inputs have ⟨w, x⟩ = `inner`, and the label's
+/// clean part (f itself, or φ(t + e) with the CLWE error for CLWE-derived labels, uncapped);
+/// `side` holds words 0 and 1 of the sample's [`side_slot`].
+#[inline(always)]
+fn target_and_clean_label(teacher: &Teacher, side: [u32; 2], inner: f32) -> (f32, f32) {
+    if teacher.null {
+        let f = triangle_wave_f32(1.0 - uniform_f32(side[0]));
         return (f, f);
     }
-    let inner = teacher.w.iter().zip(x).fold(0.0f32, |acc, (w, x)| acc + w * x);
     let t = teacher.gamma_s * inner;
     let f = if t.abs() <= teacher.cap_m as f32 { triangle_wave_f32(t) } else { 0.0 };
     if teacher.phase_noise == 0.0 {
         return (f, f);
     }
-    let w = scalars.words(index, Scalar::ClweError as u32);
-    let e = teacher.phase_noise * box_muller(uniform_f32(w[0]), uniform_f32(w[1]))[0];
+    let e = teacher.phase_noise * box_muller(uniform_f32(side[0]), uniform_f32(side[1]))[0];
     (f, triangle_wave_f32(t + e))
+}
+
+/// Rows per parallel task.
+const ROWS_PER_TASK: usize = 256;
+/// Rows whose inner products are accumulated side by side.
+const LANES: usize = 8;
+
+crate::multiversion! {
+/// `out[r] = Σ_c w_c x_rc` summed in order of c (as the shader does), for the rows of `x`:
+/// [`LANES`] rows at a time, so the additions of different rows overlap instead of one row's
+/// chain of d dependent additions setting the pace.
+#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
+fn inner_products(w: &[f32], x: &[f32], out: &mut [f32]) {
+    let d = w.len();
+    let mut acc = [0f32; LANES];
+    for (x, out) in x.chunks(LANES * d).zip(out.chunks_mut(LANES)) {
+        acc.fill(0.0);
+        if out.len() == LANES {
+            // A whole group: a fixed lane count, so the lanes are unrolled.
+            for (c, &wc) in w.iter().enumerate() {
+                for l in 0..LANES {
+                    acc[l] += wc * x[l * d + c];
+                }
+            }
+        } else {
+            for (c, &wc) in w.iter().enumerate() {
+                for l in 0..out.len() {
+                    acc[l] += wc * x[l * d + c];
+                }
+            }
+        }
+        let rows = out.len();
+        out.copy_from_slice(&acc[..rows]);
+    }
+}
+}
+
+crate::multiversion! {
+/// Targets and labels of samples `first ..` given their inner products ⟨w, x⟩, the Philox
+/// words of [`SAMPLE_LANES`] samples drawn at once.
+#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
+fn targets_and_labels(teacher: &Teacher, scalars: &Stream, first: u64, inner: &[f32], targets: &mut [f32], labels: &mut [f32]) {
+    let side = side_slot(teacher);
+    for (chunk, ((inner, targets), labels)) in
+        inner.chunks(SAMPLE_LANES).zip(targets.chunks_mut(SAMPLE_LANES)).zip(labels.chunks_mut(SAMPLE_LANES)).enumerate()
+    {
+        let index = first + (chunk * SAMPLE_LANES) as u64;
+        let noise = sample_words(scalars, index, Scalar::LabelNoise as u32);
+        let side = side.map_or([[0; SAMPLE_LANES]; 4], |slot| sample_words(scalars, index, slot as u32));
+        for l in 0..inner.len() {
+            let (target, clean) = target_and_clean_label(teacher, [side[0][l], side[1][l]], inner[l]);
+            targets[l] = target;
+            labels[l] = clean + label_noise(teacher, [noise[0][l], noise[1][l]]);
+        }
+    }
+}
 }
 
 /// Targets and labels of samples `first ..` whose inputs are the rows of `x`.
 pub fn teacher(teacher: &Teacher, scalars: &Stream, first: u64, x: &[f32], targets: &mut [f32], labels: &mut [f32]) {
     let d = teacher.w.len();
-    x.par_chunks(d).zip(targets.par_iter_mut()).zip(labels.par_iter_mut()).enumerate().for_each(|(r, ((x, f), l))| {
-        let index = first + r as u64;
-        let (target, clean) = target_and_clean_label(teacher, scalars, index, x);
-        *f = target;
-        *l = clean + label_noise(teacher, scalars, index);
-    });
+    x.par_chunks(ROWS_PER_TASK * d)
+        .zip(targets.par_chunks_mut(ROWS_PER_TASK))
+        .zip(labels.par_chunks_mut(ROWS_PER_TASK))
+        .enumerate()
+        .for_each(|(task, ((x, targets), labels))| {
+            let mut inner = [0f32; ROWS_PER_TASK];
+            let inner = &mut inner[..targets.len()];
+            if !teacher.null {
+                inner_products(&teacher.w, x, inner);
+            }
+            targets_and_labels(teacher, scalars, first + (task * ROWS_PER_TASK) as u64, inner, targets, labels);
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::cpu::generate::gaussian_batch;
+    use crate::sampling::streams::Role;
+
+    /// Sample `index`'s target and label, one sample at a time from its own Philox words.
+    fn one_sample(t: &Teacher, scalars: &Stream, index: u64, x: &[f32]) -> (f32, f32) {
+        let words = |slot: Scalar| {
+            let w = scalars.words(index, slot as u32);
+            [w[0], w[1]]
+        };
+        let inner = t.w.iter().zip(x).fold(0.0f32, |acc, (w, x)| acc + w * x);
+        let side = side_slot(t).map_or([0, 0], words);
+        let (target, clean) = target_and_clean_label(t, side, inner);
+        (target, clean + label_noise(t, words(Scalar::LabelNoise)))
+    }
+
+    #[test]
+    fn batched_labels_equal_labels_drawn_one_sample_at_a_time() {
+        // 600 rows cross task (256), inner-product (8) and Philox (16) lane boundaries.
+        let (d, rows, first) = (13, 600, 5_000);
+        let mut x = vec![0f32; rows * d];
+        gaussian_batch(&Stream::new(3, 1, Role::TrainInputs), first, d, &mut x);
+        let scalars = Stream::new(3, 1, Role::TrainScalars);
+        let w: Vec<f32> = (0..d).map(|c| (c as f32 - 6.0) / 20.0).collect();
+        for (noise, null, phase_noise) in [
+            (NoiseModel::Gaussian, false, 0.0),
+            (NoiseModel::Uniform, false, 0.0),
+            (NoiseModel::Laplace, false, 0.0),
+            (NoiseModel::Gaussian, true, 0.0),
+            (NoiseModel::Gaussian, false, 0.05),
+        ] {
+            let t = Teacher {
+                w: w.clone(),
+                gamma_s: 2.5,
+                cap_m: 4,
+                sigma: 0.1,
+                noise,
+                null,
+                phase_noise,
+                seed: 3,
+                instance: 1,
+            };
+            let (mut targets, mut labels) = (vec![0f32; rows], vec![0f32; rows]);
+            teacher(&t, &scalars, first, &x, &mut targets, &mut labels);
+            for r in 0..rows {
+                let expected = one_sample(&t, &scalars, first + r as u64, &x[r * d..(r + 1) * d]);
+                assert_eq!((targets[r], labels[r]), expected, "{noise:?} null {null} β {phase_noise} row {r}");
+            }
+        }
+    }
 }

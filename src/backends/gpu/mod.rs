@@ -6,7 +6,9 @@
 
 pub mod kernels;
 pub mod trainer;
+pub mod tune;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +36,8 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     /// Pipelines, created on first use.
     pub kernels: Kernels,
+    /// The GEMM variant chosen per shape class so far ([`tune::choice`]).
+    tunings: Mutex<BTreeMap<tune::ShapeClass, tune::Tuning>>,
     errors: Arc<Mutex<Vec<String>>>,
 }
 
@@ -111,7 +115,7 @@ impl GpuContext {
         for module in kernels::Module::ALL {
             kernels.module(&device, module)?;
         }
-        Ok(Self { adapter, device, queue, info, kernels, errors })
+        Ok(Self { adapter, device, queue, info, kernels, tunings: Mutex::default(), errors })
     }
 
     /// Whether the adapter is a real GPU (not a CPU/software adapter).
@@ -227,12 +231,13 @@ pub fn backend_info(info: &wgpu::AdapterInfo) -> BackendInfo {
         api: format!("{:?}", info.backend).to_lowercase(),
         device_type: format!("{:?}", info.device_type),
         driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+        gemm: String::new(),
     }
 }
 
 impl Engine for GpuEngine {
     fn info(&self) -> BackendInfo {
-        backend_info(&self.ctx.info)
+        BackendInfo { gemm: tune::summary(&self.ctx), ..backend_info(&self.ctx.info) }
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use super::GpuContext;
 use super::kernels::{
-    self, BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, LAST_CHUNK, ROW_GROUP, ShaderOptimizer, Slot, TILE,
-    Workspace, record,
+    self, BASE_FROM_DIMS, Dims, Dispatch, EVAL_LABELS, FIRST_CHUNK, GemmVariant, LAST_CHUNK, ROW_GROUP,
+    ShaderOptimizer, Slot, Workspace, record,
 };
 use crate::backends::{
     DataSource, Directions, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
@@ -34,6 +34,9 @@ pub struct GpuOptions {
     pub fused_sampling: bool,
     /// Cap on rows per chunk (rounded down to a multiple of 256 when it splits the batch).
     pub max_chunk_rows: Option<usize>,
+    /// The products' tiling; `None`: the tuner's choice for this adapter and shape
+    /// ([`super::tune`]).
+    pub gemm: Option<GemmVariant>,
 }
 
 /// A contiguous range of the batch processed by one pass of the kernels.
@@ -63,6 +66,7 @@ pub struct GpuTrainer<'a> {
     timestamps: Option<Timestamps>,
     steps: u64,
     base: Dims,
+    gemm: GemmVariant,
 }
 
 fn too_large(name: &str, value: impl ToString, limit_bytes: u64) -> Error {
@@ -152,12 +156,24 @@ impl<'a> GpuTrainer<'a> {
         if k * d + head_words > limit_words || (adam && 2 * (k * d + head_words) > limit_words) {
             return Err(too_large("width k' × d", format!("{k} × {d}"), limit_bytes));
         }
-        let n_tiles = k.div_ceil(u64::from(TILE));
+        let gemm = match options.gemm {
+            Some(v) if !v.fits(&limits) => {
+                return Err(Error::Param(ParamError {
+                    name: "GEMM variant".into(),
+                    value: v.to_string(),
+                    expected: format!("one of {:?} that fits this adapter's workgroup limits", GemmVariant::ALL),
+                }));
+            }
+            Some(v) => v,
+            None => super::tune::choice(ctx, config)?.variant,
+        };
+        let tile = u64::from(gemm.tile());
+        let n_tiles = k.div_ceil(tile);
         let stores_batch = config.data == DataSource::Online && !options.fused_sampling;
         let mut cap = batch
             .min(limit_words / k)
             .min(limit_words / n_tiles)
-            .min(u64::from(limits.max_compute_workgroups_per_dimension) * u64::from(TILE));
+            .min(u64::from(limits.max_compute_workgroups_per_dimension) * tile);
         if stores_batch {
             cap = cap.min(limit_words / d);
         }
@@ -252,9 +268,15 @@ impl<'a> GpuTrainer<'a> {
             timestamps,
             steps: 0,
             base,
+            gemm,
         };
         trainer.upload(init)?;
         Ok(trainer)
+    }
+
+    /// The products' tiling this trainer runs.
+    pub fn gemm_variant(&self) -> GemmVariant {
+        self.gemm
     }
 
     /// Uploads the student and the secret; generates and labels a fixed training set.
@@ -303,12 +325,12 @@ impl<'a> GpuTrainer<'a> {
                 out.push(kernels::teacher(ctx, group, &dims, fresh)?);
             }
             if forward {
-                out.push(kernels::forward(ctx, group, &dims, fresh)?);
+                out.push(kernels::forward(ctx, group, &dims, fresh, self.gemm)?);
                 out.push(kernels::residuals(ctx, group, &dims)?);
             }
             // hidden_grad updates V in its epilogue: frozen directions skip it.
             if backward && self.config.directions == Directions::Trained {
-                out.push(kernels::hidden_grad(ctx, group, &dims, fresh)?);
+                out.push(kernels::hidden_grad(ctx, group, &dims, fresh, self.gemm)?);
             }
             if backward {
                 out.push(kernels::head_grads(ctx, group, &dims)?);
@@ -396,7 +418,7 @@ impl Trainer for GpuTrainer<'_> {
             let n_groups = u64::from(rows).div_ceil(u64::from(ROW_GROUP));
             let dispatches = [
                 kernels::teacher(ctx, group, &dims, true)?,
-                kernels::forward(ctx, group, &dims, true)?,
+                kernels::forward(ctx, group, &dims, true, self.gemm)?,
                 kernels::evaluate(ctx, group, &dims)?,
             ];
             let mut encoder = ctx.device.create_command_encoder(&Default::default());

@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use bytemuck::{Pod, Zeroable};
+use serde::{Deserialize, Serialize};
 use wgpu::util::DeviceExt;
 
 use super::GpuContext;
@@ -68,6 +69,11 @@ impl Module {
         }
     }
 
+    /// Whether it holds the two products (gemm_tile.wgsl), specialised by a [`GemmVariant`].
+    pub fn has_gemm_variants(self) -> bool {
+        matches!(self, Self::Forward | Self::Backward)
+    }
+
     /// Every module.
     pub const ALL: [Module; 5] = [Self::Generate, Self::Teacher, Self::Forward, Self::Backward, Self::Output];
 }
@@ -104,6 +110,11 @@ impl Kernel {
             Self::HiddenGrad | Self::HeadGrads => Module::Backward,
             Self::Residuals | Self::Evaluate | Self::Advance => Module::Output,
         }
+    }
+
+    /// Whether it is one of the two tiled products, specialised by a [`GemmVariant`].
+    fn is_gemm(self) -> bool {
+        matches!(self, Self::Forward | Self::HiddenGrad)
     }
 
     fn entry(self) -> &'static str {
@@ -175,8 +186,65 @@ pub const LAST_CHUNK: u32 = 2;
 pub const BASE_FROM_DIMS: u32 = 4;
 /// `Dims::flags`: evaluation scores against the observed labels, not the noise-free targets.
 pub const EVAL_LABELS: u32 = 8;
-/// Output tile edge of the two products (`TILE` in gemm_tile.wgsl).
-pub const TILE: u32 = 64;
+/// Depth of the operand tiles the two products stage (`DEPTH` in gemm_tile.wgsl).
+pub const GEMM_DEPTH: u32 = 16;
+
+/// A variant of the two tiled products, `forward` and `hidden_grad` (the `LANES` and `BLOCK`
+/// overrides of shaders/gemm_tile.wgsl, specialised when the pipeline is created):
+/// `lanes`×`lanes` invocations compute a tile of `lanes·block` rows and columns, each a
+/// `block`×`block` register block. The tuner ([`super::tune`]) picks one per adapter and shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GemmVariant {
+    /// Invocations per side of the workgroup.
+    pub lanes: u32,
+    /// Edge of each invocation's register block (4 or 8).
+    pub block: u32,
+}
+
+impl GemmVariant {
+    /// 16×16 invocations, 4×4 blocks, 64×64 tiles: the variant every adapter runs.
+    pub const DEFAULT: Self = Self { lanes: 16, block: 4 };
+
+    /// Every variant: the default; 8×8 blocks on 16×16 invocations (128×128 tiles, half the
+    /// workgroup-memory loads per FMA); 8×8 blocks on 8×8 invocations (64×64 tiles, a quarter of
+    /// the invocations, for adapters with small workgroups or narrow shapes).
+    pub const ALL: [Self; 3] = [Self::DEFAULT, Self { lanes: 16, block: 8 }, Self { lanes: 8, block: 8 }];
+
+    /// Output tile edge: rows and columns of the product per workgroup.
+    pub fn tile(self) -> u32 {
+        self.lanes * self.block
+    }
+
+    /// `lanes x lanes / block x block`, e.g. `16x16/4x4`.
+    pub fn short(self) -> String {
+        let (l, b) = (self.lanes, self.block);
+        format!("{l}x{l}/{b}x{b}")
+    }
+
+    /// Workgroup memory of the two staged operand tiles, bytes.
+    pub fn workgroup_bytes(self) -> u32 {
+        2 * self.tile() * GEMM_DEPTH * 4
+    }
+
+    /// Whether an adapter with `limits` runs it.
+    pub fn fits(self, limits: &wgpu::Limits) -> bool {
+        self.workgroup_bytes() <= limits.max_compute_workgroup_storage_size
+            && self.lanes * self.lanes <= limits.max_compute_invocations_per_workgroup
+            && self.lanes <= limits.max_compute_workgroup_size_x.min(limits.max_compute_workgroup_size_y)
+    }
+
+    /// The pipeline constants that select it.
+    fn constants(self) -> [(&'static str, f64); 2] {
+        [("LANES", f64::from(self.lanes)), ("BLOCK", f64::from(self.block))]
+    }
+}
+
+impl std::fmt::Display for GemmVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (l, b, t) = (self.lanes, self.block, self.tile());
+        write!(f, "{l}x{l} lanes, {b}x{b} blocks, {t}x{t} tiles")
+    }
+}
 /// Invocations per workgroup of the row-wise kernels.
 pub const ROW_GROUP: u32 = 256;
 
@@ -227,7 +295,7 @@ pub struct Kernels {
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     modules: Mutex<HashMap<Module, wgpu::ShaderModule>>,
-    pipelines: Mutex<HashMap<(Kernel, bool), wgpu::ComputePipeline>>,
+    pipelines: Mutex<HashMap<(Kernel, bool, GemmVariant), wgpu::ComputePipeline>>,
 }
 
 impl Kernels {
@@ -295,12 +363,24 @@ impl Kernels {
         Ok(shader)
     }
 
-    /// The pipeline of `kernel`, with `FRESH` (in-kernel input generation) as given.
-    pub fn pipeline(&self, device: &wgpu::Device, kernel: Kernel, fresh: bool) -> Result<wgpu::ComputePipeline, Error> {
-        if let Some(p) = self.pipelines.lock().unwrap().get(&(kernel, fresh)) {
+    /// The pipeline of `kernel`, with `FRESH` (in-kernel input generation) as given and, for the
+    /// two products, the GEMM variant `gemm` (ignored by the other kernels).
+    pub fn pipeline(
+        &self,
+        device: &wgpu::Device,
+        kernel: Kernel,
+        fresh: bool,
+        gemm: GemmVariant,
+    ) -> Result<wgpu::ComputePipeline, Error> {
+        let gemm = if kernel.is_gemm() { gemm } else { GemmVariant::DEFAULT };
+        if let Some(p) = self.pipelines.lock().unwrap().get(&(kernel, fresh, gemm)) {
             return Ok(p.clone());
         }
         let module = self.module(device, kernel.module())?;
+        let mut constants = vec![("FRESH", if fresh { 1.0 } else { 0.0 })];
+        if kernel.is_gemm() {
+            constants.extend(gemm.constants());
+        }
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(kernel.entry()),
@@ -308,15 +388,15 @@ impl Kernels {
             module: &module,
             entry_point: Some(kernel.entry()),
             compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &[("FRESH", if fresh { 1.0 } else { 0.0 })],
+                constants: &constants,
                 zero_initialize_workgroup_memory: false,
             },
             cache: None,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Device(format!("pipeline {} failed: {e}", kernel.entry())));
+            return Err(Error::Device(format!("pipeline {} ({gemm}) failed: {e}", kernel.entry())));
         }
-        self.pipelines.lock().unwrap().insert((kernel, fresh), pipeline.clone());
+        self.pipelines.lock().unwrap().insert((kernel, fresh, gemm), pipeline.clone());
         Ok(pipeline)
     }
 }
@@ -404,7 +484,19 @@ impl<'a> Dispatch<'a> {
         group: &'a wgpu::BindGroup,
         grid: (u32, u32),
     ) -> Result<Self, Error> {
-        Ok(Self { pipeline: ctx.kernels.pipeline(&ctx.device, kernel, fresh)?, group, grid })
+        Self::specialised(ctx, kernel, fresh, GemmVariant::DEFAULT, group, grid)
+    }
+
+    /// [`Dispatch::new`] of one of the two products in GEMM variant `gemm`.
+    fn specialised(
+        ctx: &GpuContext,
+        kernel: Kernel,
+        fresh: bool,
+        gemm: GemmVariant,
+        group: &'a wgpu::BindGroup,
+        grid: (u32, u32),
+    ) -> Result<Self, Error> {
+        Ok(Self { pipeline: ctx.kernels.pipeline(&ctx.device, kernel, fresh, gemm)?, group, grid })
     }
 }
 

@@ -1,0 +1,251 @@
+//! The GEMM tuner: which [`GemmVariant`] the two products of a trainer use.
+//!
+//! On first use per (adapter, shape class) it times every variant the adapter fits on a few
+//! training steps of that shape — device time from timestamp queries where the adapter has them,
+//! wall time otherwise, best of [`REPEATS`] — keeps the fastest and caches the choice: for the
+//! process in the [`GpuContext`], and on disk in `gemm-tuning.json` under the user's cache
+//! directory (`~/.cache/clwe-bench` on Linux; `CLWE_BENCH_CACHE_DIR` moves it), keyed by
+//! adapter, API and driver, so a driver update tunes again. `CLWE_BENCH_TUNE` sets the policy:
+//! `auto` (default) tunes hardware adapters and gives software adapters the default variant,
+//! `always` tunes every adapter, `never` none. The choice is recorded with every result
+//! ([`crate::backends::BackendInfo::gemm`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::GpuContext;
+use super::kernels::GemmVariant;
+use super::trainer::{GpuOptions, GpuTrainer};
+use crate::backends::{Phase, StudentParams, TrainConfig, Trainer};
+use crate::error::Error;
+
+/// Timed repeats per variant; the fastest counts.
+pub const REPEATS: usize = 3;
+/// Steps per timed repeat.
+const STEPS: u64 = 4;
+/// The cache file's name in the cache directory.
+const CACHE_FILE: &str = "gemm-tuning.json";
+
+/// Shapes that share a choice: d, k' and the batch, each rounded up to a power of two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShapeClass {
+    d: usize,
+    width: usize,
+    batch: usize,
+}
+
+impl ShapeClass {
+    /// The class of `config`'s shape.
+    pub fn of(config: &TrainConfig) -> Self {
+        Self {
+            d: config.d.next_power_of_two(),
+            width: config.width.next_power_of_two(),
+            batch: config.batch.next_power_of_two(),
+        }
+    }
+}
+
+impl std::fmt::Display for ShapeClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "d<={} k'<={} B<={}", self.d, self.width, self.batch)
+    }
+}
+
+/// How a choice was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "how")]
+pub enum How {
+    /// Every fitting variant timed; milliseconds per step of each, the fastest chosen.
+    Timed {
+        /// (variant, ms per step), in [`GemmVariant::ALL`] order.
+        ms_per_step: Vec<(GemmVariant, f64)>,
+        /// Device time (timestamp queries) rather than wall time.
+        device_clock: bool,
+    },
+    /// The default variant, untimed.
+    Default {
+        /// Why no variant was timed.
+        reason: String,
+    },
+}
+
+/// The variant chosen for one shape class, and how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tuning {
+    /// The variant the products use.
+    pub variant: GemmVariant,
+    /// How it was chosen.
+    #[serde(flatten)]
+    pub how: How,
+}
+
+impl Tuning {
+    fn default_because(reason: &str) -> Self {
+        Self { variant: GemmVariant::DEFAULT, how: How::Default { reason: reason.into() } }
+    }
+}
+
+impl std::fmt::Display for Tuning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.how {
+            How::Default { reason } => write!(f, "{} (default: {reason})", self.variant),
+            How::Timed { ms_per_step, device_clock } => {
+                let times: Vec<String> = ms_per_step.iter().map(|(v, ms)| format!("{}: {ms:.3}", v.short())).collect();
+                let clock = if *device_clock { "device" } else { "wall" };
+                write!(f, "{} (tuned, {clock} ms/step {})", self.variant, times.join(", "))
+            }
+        }
+    }
+}
+
+/// `CLWE_BENCH_TUNE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Policy {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Policy {
+    fn from_env() -> Self {
+        match std::env::var("CLWE_BENCH_TUNE").as_deref() {
+            Ok("always") => Self::Always,
+            Ok("never") => Self::Never,
+            Ok("auto") | Err(_) => Self::Auto,
+            Ok(other) => {
+                eprintln!("warning: CLWE_BENCH_TUNE={other} is not auto, always or never; using auto");
+                Self::Auto
+            }
+        }
+    }
+}
+
+/// The variant for `config`'s shape on `ctx`: from this process's choices, else the disk cache,
+/// else timed now (or the default, as the policy says).
+pub fn choice(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> {
+    let class = ShapeClass::of(config);
+    // Held while tuning, so two trainers of one class never both time it.
+    let mut chosen = ctx.tunings.lock().unwrap();
+    if let Some(t) = chosen.get(&class) {
+        return Ok(t.clone());
+    }
+    let tuning = match Policy::from_env() {
+        Policy::Never => Tuning::default_because("CLWE_BENCH_TUNE=never"),
+        Policy::Auto if !ctx.is_hardware() => {
+            Tuning::default_because("software adapter, not tuned; CLWE_BENCH_TUNE=always tunes it")
+        }
+        _ => {
+            let cache = cache_path().map(|path| TuningCache::load(&path).map(|c| (path, c)));
+            let cache = cache.transpose().unwrap_or_else(|e| {
+                eprintln!("warning: GEMM tuning cache unreadable, tuning again: {e}");
+                None
+            });
+            let key = adapter_key(ctx);
+            match cache.as_ref().and_then(|(_, c)| c.get(&key, class)) {
+                Some(t) => t,
+                None => {
+                    eprintln!("tuning the GEMM for {class} on {} ...", ctx.info.name);
+                    let t = measure(ctx, config)?;
+                    eprintln!("  {t}");
+                    if let Some((path, mut c)) = cache {
+                        c.insert(&key, class, t.clone());
+                        if let Err(e) = c.save(&path) {
+                            eprintln!("warning: could not write {}: {e}", path.display());
+                        }
+                    }
+                    t
+                }
+            }
+        }
+    };
+    chosen.insert(class, tuning.clone());
+    Ok(tuning)
+}
+
+/// Times every variant the adapter fits on `config`'s shape (warm-up step first, then the best
+/// of [`REPEATS`] runs of a few steps) and picks the fastest.
+pub fn measure(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> {
+    let init = StudentParams::standard_init(config.d, config.width, config.teacher.seed, config.teacher.instance);
+    let limits = ctx.device.limits();
+    let mut ms_per_step = Vec::new();
+    let mut device_clock = true;
+    for variant in GemmVariant::ALL.into_iter().filter(|v| v.fits(&limits)) {
+        let options = GpuOptions { gemm: Some(variant), ..GpuOptions::default() };
+        let mut trainer = GpuTrainer::new(ctx, config, &init, options)?;
+        trainer.run_phase(Phase::Step, 1)?;
+        let mut best = f64::INFINITY;
+        for _ in 0..REPEATS {
+            let timing = trainer.run_phase(Phase::Step, STEPS)?;
+            device_clock &= timing.device.is_some();
+            let seconds = timing.device.unwrap_or(timing.wall).as_secs_f64();
+            best = best.min(1e3 * seconds / STEPS as f64);
+        }
+        ms_per_step.push((variant, best));
+    }
+    let (variant, _) = *ms_per_step
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or_else(|| Error::NoAdapter(format!("{} fits no GEMM variant", ctx.info.name)))?;
+    Ok(Tuning { variant, how: How::Timed { ms_per_step, device_clock } })
+}
+
+/// What the context's products use so far, one entry per shape class: recorded with results.
+pub fn summary(ctx: &GpuContext) -> String {
+    let chosen = ctx.tunings.lock().unwrap();
+    if chosen.is_empty() {
+        return format!("{} until tuned", GemmVariant::DEFAULT);
+    }
+    chosen.iter().map(|(class, t)| format!("{class}: {t}")).collect::<Vec<_>>().join("; ")
+}
+
+/// The cache's key for an adapter: name, API and driver.
+fn adapter_key(ctx: &GpuContext) -> String {
+    let info = &ctx.info;
+    format!("{} | {:?} | {} {}", info.name, info.backend, info.driver, info.driver_info).trim().to_string()
+}
+
+/// The cache file: `CLWE_BENCH_CACHE_DIR`, else the user's cache directory; none if neither.
+fn cache_path() -> Option<PathBuf> {
+    let dir = std::env::var_os("CLWE_BENCH_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("clwe-bench")))?;
+    Some(dir.join(CACHE_FILE))
+}
+
+/// The on-disk cache: adapter key → shape class → choice.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TuningCache {
+    adapters: BTreeMap<String, BTreeMap<String, Tuning>>,
+}
+
+impl TuningCache {
+    /// The cache at `path` (empty if the file does not exist).
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::io(path)(std::io::Error::other(e))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(Error::io(path)(e)),
+        }
+    }
+
+    /// Writes it to `path` atomically, creating the directory.
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+        }
+        let json = serde_json::to_vec_pretty(self).expect("tunings serialise");
+        crate::reporting::atomic::write_file_atomically(path, &json).map_err(Error::io(path))
+    }
+
+    /// The choice for `class` on the adapter `key`.
+    pub fn get(&self, key: &str, class: ShapeClass) -> Option<Tuning> {
+        self.adapters.get(key)?.get(&class.to_string()).cloned()
+    }
+
+    /// Records a choice.
+    pub fn insert(&mut self, key: &str, class: ShapeClass, tuning: Tuning) {
+        self.adapters.entry(key.into()).or_default().insert(class.to_string(), tuning);
+    }
+}
