@@ -2,8 +2,9 @@
 # The first run on a GPU machine, in one command: the adapters, every kernel test (and the
 # shader portability tests) on the default adapter — the hardware GPU where there is one — the
 # kernel benches on the `gpu` grid (five large shapes, ~6 minutes of benches, designed for a
-# datacenter GPU), and `clwe-bench report`, written to results/timings/<adapter>/; it ends by
-# printing what to commit. `--software` does the same on Mesa's software adapter at smoke size
+# datacenter GPU), with the GEMM tuner timing every variant per shape class first (its choices
+# and timings land in <out>/gemm-tuning.json and in the tables' backend lines), and
+# `clwe-bench report`, written to results/timings/<adapter>/; it ends by printing what to commit. `--software` does the same on Mesa's software adapter at smoke size
 # (what CI runs) and writes to target/gpu-check/<adapter>/, never to results/.
 #   bash scripts/gpu-check.sh [--software]
 set -euo pipefail
@@ -50,6 +51,10 @@ grep "^test result" "$log"
 echo "== kernel benches ($grid grid)"
 criterion=target/criterion-gpu-check
 rm -rf "$criterion"
+mkdir -p "$out"
+# Tune afresh, software adapter included, and keep the tuner's cache beside the tables.
+rm -f "$out/gemm-tuning.json"
+export CLWE_BENCH_TUNE=always CLWE_BENCH_CACHE_DIR="$out"
 start=$(date +%s)
 CRITERION_HOME="$criterion" CLWE_BENCH_GRID=$grid cargo bench --bench kernels -- "${bench_args[@]}" 2>&1 | tail -n 3
 echo "benches took $(( $(date +%s) - start )) s"
@@ -60,6 +65,11 @@ for table in "${tables[@]}"; do
   grep -q "calibration" "$table" || { echo "gpu-check: $table lacks the calibration rows" >&2; exit 1; }
   grep -q '^- backend `' "$table" || { echo "gpu-check: $table lacks the adapter line (backend metadata not found)" >&2; exit 1; }
 done
+grep -q "products (GEMM variant per shape class): .*tuned" "$out/timings-wgpu.md" \
+  || { echo "gpu-check: $out/timings-wgpu.md does not record the tuner's choice" >&2; exit 1; }
+[ -s "$out/gemm-tuning.json" ] || { echo "gpu-check: the tuner wrote no $out/gemm-tuning.json" >&2; exit 1; }
+echo "== GEMM tuning ($out/gemm-tuning.json)"
+grep "products (GEMM" "$out/timings-wgpu.md"
 echo "== done: tables and figures in $out"
 if [ "$software" = 0 ]; then
   echo "commit them:  git add $out && git commit -m 'GPU timings on $adapter'"

@@ -1,17 +1,23 @@
 //! The CPU backend's matrix product, C = A·B in f32, A and B given by row and column strides.
 //!
-//! On x86-64 CPUs with AVX2 it is a packed product in the Goto/BLIS layout: A is packed into
-//! slivers of MR rows and B into slivers of NR columns, [`KC`] deep, and a register-blocked
-//! micro-kernel (A broadcast, B loaded as two vectors) runs over them — 12×32 in 24 zmm
-//! accumulators with AVX-512F, 6×16 in 12 ymm accumulators with AVX2 and FMA; the rows of C are
-//! split evenly over rayon's threads, each packing into its own thread-local buffers (allocated
-//! once, reused by every later call). Elsewhere the product goes to `matrixmultiply`. Measured
-//! interleaved on a 2-core AVX-512 machine, on the training step's two products and a 2048³ one,
-//! the AVX-512 kernel ran level with numpy's OpenBLAS and 1.2–1.5× faster than
-//! `matrixmultiply`; the AVX-512 path of the `gemm` crate (0.19) was slower than
-//! `matrixmultiply` there. The AVX2 kernel's figures are in the README (`bench-step --vs-sgemm`).
+//! On CPUs with AVX-512F it is a packed product in the Goto/BLIS layout: A is packed into
+//! slivers of [`MR`] rows and B into slivers of [`NR`] columns, [`KC`] deep, and a 12×32
+//! register-blocked micro-kernel (24 zmm accumulators, B loaded as two vectors, A broadcast)
+//! runs over them; the rows of C are split evenly over rayon's threads, each packing into its
+//! own thread-local buffers (allocated once, reused by every later call). Elsewhere the product
+//! goes to `matrixmultiply`, whose kernels stop at AVX2. Measured interleaved on a 2-core
+//! AVX-512 machine, on the training step's two products and a 2048³ one, this kernel ran level
+//! with numpy's OpenBLAS and 1.2–1.5× faster than `matrixmultiply`; the AVX-512 path of the
+//! `gemm` crate (0.19) was slower than `matrixmultiply` there. A 6×16 AVX2 micro-kernel in this
+//! layout (12 ymm accumulators) was tried on a 2-core AMD EPYC with AVX2 only and ran at
+//! 0.55–0.96× `matrixmultiply`'s speed on the step's products and a 2048³ one, so AVX2 CPUs keep
+//! `matrixmultiply`.
 
-/// Depth of a packed block: an A sliver (MR·KC floats, ≤ 12 KiB) stays in L1 while B streams.
+/// Rows of C per micro-tile (broadcasts of A).
+pub const MR: usize = 12;
+/// Columns of C per micro-tile (two 16-float vectors of B).
+pub const NR: usize = 32;
+/// Depth of a packed block: an A sliver (MR·KC floats, 12 KiB) stays in L1 while B streams.
 pub const KC: usize = 256;
 /// Columns of a packed B block: KC·NC floats (512 KiB) stay in L2.
 pub const NC: usize = 512;
@@ -21,16 +27,14 @@ pub const NC: usize = 512;
 pub enum Product {
     /// The packed 12×32 AVX-512 kernel of this module.
     PackedAvx512,
-    /// The packed 6×16 AVX2+FMA kernel of this module.
-    PackedAvx2,
-    /// `matrixmultiply` (its own AVX2/FMA kernels and threads).
+    /// `matrixmultiply` (AVX2/FMA kernels at most).
     Matrixmultiply,
 }
 
 impl Product {
     /// The fastest product this CPU runs: what [`sgemm`] uses.
     pub fn best() -> Self {
-        [Self::PackedAvx512, Self::PackedAvx2].into_iter().find(|p| p.is_available()).unwrap_or(Self::Matrixmultiply)
+        if Self::PackedAvx512.is_available() { Self::PackedAvx512 } else { Self::Matrixmultiply }
     }
 
     /// Whether this CPU runs it.
@@ -38,10 +42,8 @@ impl Product {
         match self {
             #[cfg(target_arch = "x86_64")]
             Self::PackedAvx512 => std::is_x86_feature_detected!("avx512f"),
-            #[cfg(target_arch = "x86_64")]
-            Self::PackedAvx2 => std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"),
             #[cfg(not(target_arch = "x86_64"))]
-            Self::PackedAvx512 | Self::PackedAvx2 => false,
+            Self::PackedAvx512 => false,
             Self::Matrixmultiply => true,
         }
     }
@@ -50,7 +52,6 @@ impl Product {
     pub fn name(self) -> &'static str {
         match self {
             Self::PackedAvx512 => "packed AVX-512 12x32 sgemm",
-            Self::PackedAvx2 => "packed AVX2 6x16 sgemm",
             Self::Matrixmultiply => "matrixmultiply 0.3",
         }
     }
@@ -104,16 +105,11 @@ pub fn sgemm_with(product: Product, m: usize, k: usize, n: usize, a: Operand, b:
     match product {
         #[cfg(target_arch = "x86_64")]
         Product::PackedAvx512 => {
-            // SAFETY: C holds m×n floats (asserted); AVX-512F is present (asserted).
-            unsafe { packed::sgemm::<packed::Avx512>(m, k, n, a, b, c) }
-        }
-        #[cfg(target_arch = "x86_64")]
-        Product::PackedAvx2 => {
-            // SAFETY: C holds m×n floats (asserted); AVX2 and FMA are present (asserted).
-            unsafe { packed::sgemm::<packed::Avx2>(m, k, n, a, b, c) }
+            // SAFETY: C holds m×n floats (asserted); AVX-512F is present.
+            unsafe { avx512::sgemm(m, k, n, a, b, c) }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        Product::PackedAvx512 | Product::PackedAvx2 => unreachable!("not available off x86-64"),
+        Product::PackedAvx512 => unreachable!("not available off x86-64"),
         // SAFETY: the asserts bound every index the product touches.
         Product::Matrixmultiply => unsafe {
             matrixmultiply::sgemm(
@@ -136,9 +132,53 @@ pub fn sgemm_with(product: Product, m: usize, k: usize, n: usize, a: Operand, b:
     }
 }
 
+/// A block of an operand: element (p, i) — depth p, row of A or column of B i — is
+/// `data[offset + p·sp + i·si]`.
 #[cfg(target_arch = "x86_64")]
-mod packed {
-    use super::{KC, NC, Operand};
+#[derive(Clone, Copy)]
+struct Block<'a> {
+    data: &'a [f32],
+    offset: usize,
+    sp: usize,
+    si: usize,
+}
+
+/// Packs `len` rows of A (or columns of B) × `kc` depths of `block` into slivers of `WIDTH`
+/// (MR or NR), `WIDTH` floats per depth. A last, partial sliver keeps stale values in its
+/// padding: the micro-kernel computes them, its masked store never writes them. Contiguous
+/// rows or contiguous depths are copied as slices (the layouts of the training step's
+/// products); a constant `WIDTH` copies whole slivers without a `memmove` call per depth.
+#[cfg(target_arch = "x86_64")]
+fn pack<const WIDTH: usize>(kc: usize, out: &mut [f32], len: usize, block: Block) {
+    let Block { data, offset, sp, si } = block;
+    for (s, sliver) in out.chunks_mut(WIDTH * kc).enumerate() {
+        let valid = (len - s * WIDTH).min(WIDTH);
+        let base = offset + s * WIDTH * si;
+        if si == 1 && valid == WIDTH {
+            for (p, dst) in sliver.chunks_exact_mut(WIDTH).enumerate() {
+                dst.copy_from_slice(&data[base + p * sp..][..WIDTH]);
+            }
+        } else if si == 1 {
+            for (p, dst) in sliver.chunks_exact_mut(WIDTH).enumerate() {
+                dst[..valid].copy_from_slice(&data[base + p * sp..][..valid]);
+            }
+        } else if sp == 1 {
+            for i in 0..valid {
+                for (p, &x) in data[base + i * si..][..kc].iter().enumerate() {
+                    sliver[p * WIDTH + i] = x;
+                }
+            }
+        } else {
+            for (p, dst) in sliver.chunks_exact_mut(WIDTH).enumerate() {
+                dst[..valid].iter_mut().enumerate().for_each(|(i, x)| *x = data[base + p * sp + i * si]);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{Block, KC, MR, NC, NR, Operand, pack};
     use rayon::prelude::*;
     use std::arch::x86_64::*;
     use std::cell::RefCell;
@@ -169,43 +209,15 @@ mod packed {
         unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<f32>(), len) }
     }
 
-    /// Where a micro-kernel writes: `rows`×`cols` (≤ MR×NR) of C, added to (`accumulate`) or
-    /// overwriting what is there.
-    pub(super) struct Tile {
-        ptr: *mut f32,
-        ldc: usize,
-        rows: usize,
-        cols: usize,
-        accumulate: bool,
-    }
-
-    /// A register-blocked MR×NR micro-kernel over packed slivers.
-    pub(super) trait MicroKernel {
-        /// Rows of C per micro-tile (broadcasts of A).
-        const MR: usize;
-        /// Columns of C per micro-tile (two vectors of B).
-        const NR: usize;
-
-        /// [`pack`] into slivers of MR (`a`) or NR (`!a`), the width a compile-time constant.
-        fn pack(a: bool, kc: usize, out: &mut [f32], len: usize, block: Block);
-
-        /// The micro-tile over `kc` packed depths; edge tiles use masked loads and stores.
-        ///
-        /// # Safety
-        /// `a` and `b` hold kc·MR and kc·NR floats (`b` 64-byte aligned), `tile` lies inside C,
-        /// and the CPU has the kernel's extensions.
-        unsafe fn run(kc: usize, a: *const f32, b: *const f32, tile: Tile);
-    }
-
     /// C = A·B, the rows of C split over rayon's threads in multiples of MR.
     ///
     /// # Safety
-    /// C must hold m×n floats; the CPU must support `K`'s extensions.
-    pub(super) unsafe fn sgemm<K: MicroKernel>(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
-        let rows_per_task = m.div_ceil(rayon::current_num_threads()).next_multiple_of(K::MR);
+    /// C must hold m×n floats; the CPU must support AVX-512F.
+    pub(super) unsafe fn sgemm(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
+        let rows_per_task = m.div_ceil(rayon::current_num_threads()).next_multiple_of(MR);
         c[..m * n].par_chunks_mut(rows_per_task * n).enumerate().for_each(|(task, c)| {
             // SAFETY: `c` is rows [first, first + c.len()/n) of C.
-            unsafe { rows_of_product::<K>(task * rows_per_task, c.len() / n, k, n, a, b, c.as_mut_ptr(), n) }
+            unsafe { rows_of_product(task * rows_per_task, c.len() / n, k, n, a, b, c.as_mut_ptr(), n) }
         });
     }
 
@@ -214,7 +226,7 @@ mod packed {
     /// # Safety
     /// As for [`sgemm`], with `c` pointing at row `first` of C.
     #[allow(clippy::too_many_arguments)]
-    unsafe fn rows_of_product<K: MicroKernel>(
+    unsafe fn rows_of_product(
         first: usize,
         m: usize,
         k: usize,
@@ -224,28 +236,27 @@ mod packed {
         c: *mut f32,
         ldc: usize,
     ) {
-        let (mr, nr) = (K::MR, K::NR);
         PACKING.with_borrow_mut(|packing| {
             for depth0 in (0..k).step_by(KC) {
                 let kc = KC.min(k - depth0);
-                let a_packed = floats(&mut packing.a, m.div_ceil(mr) * mr * kc);
+                let a_packed = floats(&mut packing.a, m.div_ceil(MR) * MR * kc);
                 let block = Block { data: a.data, offset: first * a.rs + depth0 * a.cs, sp: a.cs, si: a.rs };
-                K::pack(true, kc, a_packed, m, block);
+                pack::<MR>(kc, a_packed, m, block);
                 for col0 in (0..n).step_by(NC) {
                     let nc = NC.min(n - col0);
-                    let b_packed = floats(&mut packing.b, nc.div_ceil(nr) * nr * kc);
+                    let b_packed = floats(&mut packing.b, nc.div_ceil(NR) * NR * kc);
                     let block = Block { data: b.data, offset: depth0 * b.rs + col0 * b.cs, sp: b.rs, si: b.cs };
-                    K::pack(false, kc, b_packed, nc, block);
-                    for (s, a_sliver) in a_packed.chunks(mr * kc).enumerate() {
-                        let rows = (m - s * mr).min(mr);
-                        for (t, b_sliver) in b_packed.chunks(nr * kc).enumerate() {
-                            let cols = (nc - t * nr).min(nr);
+                    pack::<NR>(kc, b_packed, nc, block);
+                    for (s, a_sliver) in a_packed.chunks(MR * kc).enumerate() {
+                        let rows = (m - s * MR).min(MR);
+                        for (t, b_sliver) in b_packed.chunks(NR * kc).enumerate() {
+                            let cols = (nc - t * NR).min(NR);
                             // SAFETY: the tile lies inside this task's rows of C; the slivers
-                            // hold kc·MR and kc·NR floats; the caller checked the extensions.
+                            // hold kc·MR and kc·NR floats; the caller checked AVX-512F.
                             unsafe {
-                                let ptr = c.add(s * mr * ldc + col0 + t * nr);
+                                let ptr = c.add(s * MR * ldc + col0 + t * NR);
                                 let tile = Tile { ptr, ldc, rows, cols, accumulate: depth0 > 0 };
-                                K::run(kc, a_sliver.as_ptr(), b_sliver.as_ptr(), tile);
+                                micro_kernel(kc, a_sliver.as_ptr(), b_sliver.as_ptr(), tile);
                             }
                         }
                     }
@@ -254,75 +265,28 @@ mod packed {
         });
     }
 
-    /// A block of an operand: element (p, i) — depth p, row of A or column of B i — is
-    /// `data[offset + p·sp + i·si]`.
-    #[derive(Clone, Copy)]
-    pub(super) struct Block<'a> {
-        data: &'a [f32],
-        offset: usize,
-        sp: usize,
-        si: usize,
+    /// Where a micro-kernel writes: `rows`×`cols` (≤ MR×NR) of C, added to (`accumulate`) or
+    /// overwriting what is there.
+    struct Tile {
+        ptr: *mut f32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+        accumulate: bool,
     }
 
-    /// Packs `len` rows of A (or columns of B) × `kc` depths of `block` into slivers of `WIDTH`,
-    /// `WIDTH` floats per depth. A last, partial sliver keeps stale values in its padding: the
-    /// micro-kernel computes them, its masked store never writes them. Contiguous rows or
-    /// contiguous depths are copied as slices (the layouts of the training step's products);
-    /// a constant `WIDTH` copies whole slivers without a `memmove` call per depth.
-    fn pack<const WIDTH: usize>(kc: usize, out: &mut [f32], len: usize, block: Block) {
-        let width = WIDTH;
-        let Block { data, offset, sp, si } = block;
-        for (s, sliver) in out.chunks_mut(width * kc).enumerate() {
-            let valid = (len - s * width).min(width);
-            let base = offset + s * width * si;
-            if si == 1 && valid == width {
-                for (p, dst) in sliver.chunks_exact_mut(width).enumerate() {
-                    dst.copy_from_slice(&data[base + p * sp..][..width]);
-                }
-            } else if si == 1 {
-                for (p, dst) in sliver.chunks_exact_mut(width).enumerate() {
-                    dst[..valid].copy_from_slice(&data[base + p * sp..][..valid]);
-                }
-            } else if sp == 1 {
-                for i in 0..valid {
-                    for (p, &x) in data[base + i * si..][..kc].iter().enumerate() {
-                        sliver[p * width + i] = x;
-                    }
-                }
-            } else {
-                for (p, dst) in sliver.chunks_exact_mut(width).enumerate() {
-                    dst[..valid].iter_mut().enumerate().for_each(|(i, x)| *x = data[base + p * sp + i * si]);
-                }
-            }
-        }
-    }
-
-    /// 12×32 in 24 zmm accumulators.
-    pub(super) struct Avx512;
-
-    impl MicroKernel for Avx512 {
-        const MR: usize = 12;
-        const NR: usize = 32;
-
-        fn pack(a: bool, kc: usize, out: &mut [f32], len: usize, block: Block) {
-            if a { pack::<12>(kc, out, len, block) } else { pack::<32>(kc, out, len, block) }
-        }
-
-        unsafe fn run(kc: usize, a: *const f32, b: *const f32, tile: Tile) {
-            // SAFETY: the caller's contract, AVX-512F included.
-            unsafe { avx512_kernel(kc, a, b, tile) }
-        }
-    }
-
+    /// The MR×NR micro-kernel over `kc` packed depths; edge tiles use masked loads and stores.
+    ///
+    /// # Safety
+    /// `a` and `b` hold kc·MR and kc·NR floats (`b` 64-byte aligned), `tile` lies inside C.
     #[target_feature(enable = "avx512f")]
-    unsafe fn avx512_kernel(kc: usize, a: *const f32, b: *const f32, tile: Tile) {
-        const MR: usize = Avx512::MR;
+    unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32, tile: Tile) {
         // SAFETY: the bounds are the caller's contract.
         unsafe {
             let mut left = [_mm512_setzero_ps(); MR];
             let mut right = [_mm512_setzero_ps(); MR];
             for p in 0..kc {
-                let (a, b) = (a.add(p * MR), b.add(p * Avx512::NR));
+                let (a, b) = (a.add(p * MR), b.add(p * NR));
                 let (b_left, b_right) = (_mm512_load_ps(b), _mm512_load_ps(b.add(16)));
                 for i in 0..MR {
                     let ai = _mm512_set1_ps(*a.add(i));
@@ -341,58 +305,6 @@ mod packed {
                 }
                 _mm512_mask_storeu_ps(row, mask_left, l);
                 _mm512_mask_storeu_ps(row.add(16), mask_right, r);
-            }
-        }
-    }
-
-    /// 6×16 in 12 ymm accumulators (the shape of BLIS's Haswell kernel).
-    pub(super) struct Avx2;
-
-    impl MicroKernel for Avx2 {
-        const MR: usize = 6;
-        const NR: usize = 16;
-
-        fn pack(a: bool, kc: usize, out: &mut [f32], len: usize, block: Block) {
-            if a { pack::<6>(kc, out, len, block) } else { pack::<16>(kc, out, len, block) }
-        }
-
-        unsafe fn run(kc: usize, a: *const f32, b: *const f32, tile: Tile) {
-            // SAFETY: the caller's contract, AVX2 and FMA included.
-            unsafe { avx2_kernel(kc, a, b, tile) }
-        }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn avx2_kernel(kc: usize, a: *const f32, b: *const f32, tile: Tile) {
-        const MR: usize = Avx2::MR;
-        // SAFETY: the bounds are the caller's contract.
-        unsafe {
-            let mut left = [_mm256_setzero_ps(); MR];
-            let mut right = [_mm256_setzero_ps(); MR];
-            for p in 0..kc {
-                let (a, b) = (a.add(p * MR), b.add(p * Avx2::NR));
-                let (b_left, b_right) = (_mm256_load_ps(b), _mm256_load_ps(b.add(8)));
-                for i in 0..MR {
-                    let ai = _mm256_broadcast_ss(&*a.add(i));
-                    left[i] = _mm256_fmadd_ps(ai, b_left, left[i]);
-                    right[i] = _mm256_fmadd_ps(ai, b_right, right[i]);
-                }
-            }
-            // Lane j of a mask is set (sign bit) when column j (+ 8 on the right) is inside C.
-            let mask = |cols: usize| {
-                let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-                _mm256_cmpgt_epi32(_mm256_set1_epi32(cols.min(8) as i32), lanes)
-            };
-            let (mask_left, mask_right) = (mask(tile.cols), mask(tile.cols.saturating_sub(8)));
-            for i in 0..tile.rows {
-                let row = tile.ptr.add(i * tile.ldc);
-                let (mut l, mut r) = (left[i], right[i]);
-                if tile.accumulate {
-                    l = _mm256_add_ps(l, _mm256_maskload_ps(row, mask_left));
-                    r = _mm256_add_ps(r, _mm256_maskload_ps(row.add(8), mask_right));
-                }
-                _mm256_maskstore_ps(row, mask_left, l);
-                _mm256_maskstore_ps(row.add(8), mask_right, r);
             }
         }
     }
@@ -435,10 +347,7 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
         let (want, scale) = reference(m, k, n, &a, sa, &b, sb);
-        for product in [Product::PackedAvx512, Product::PackedAvx2, Product::Matrixmultiply]
-            .into_iter()
-            .filter(|p| p.is_available())
-        {
+        for product in [Product::PackedAvx512, Product::Matrixmultiply].into_iter().filter(|p| p.is_available()) {
             let mut c = vec![f32::NAN; m * n];
             let (oa, ob) = (Operand { data: &a, rs: sa.0, cs: sa.1 }, Operand { data: &b, rs: sb.0, cs: sb.1 });
             sgemm_with(product, m, k, n, oa, ob, &mut c);
@@ -457,22 +366,12 @@ mod tests {
         [((k, 1), (n, 1)), ((1, m), (1, k)), ((k, 1), (1, k)), ((1, m), (n, 1))]
     }
 
-    /// Sizes that are not multiples of either kernel's micro-tile or the blocks (1, MR ± 1,
-    /// NR ± 1, k > KC, n > NC, one exact tile of each), in every layout the backend uses.
+    /// Sizes that are not multiples of the micro-tile or the blocks (1, MR ± 1, NR ± 1,
+    /// k > KC, n > NC, one exact tile), in every layout the backend uses.
     #[test]
     fn matches_the_definition_at_awkward_sizes_and_layouts() {
         let mut rng = StdRng::seed_from_u64(1);
-        let sizes = [
-            (1, 1, 1),
-            (13, 5, 40),
-            (11, 300, 31),
-            (25, 700, 33),
-            (37, 17, 600),
-            (12, 256, 32),
-            (6, 256, 16),
-            (7, 9, 15),
-        ];
-        for &(m, k, n) in &sizes {
+        for &(m, k, n) in &[(1, 1, 1), (13, 5, 40), (11, 300, 31), (25, 700, 33), (37, 17, 600), (12, 256, 32)] {
             for (sa, sb) in layouts(m, k, n) {
                 check(&mut rng, m, k, n, sa, sb);
             }
@@ -507,6 +406,31 @@ mod tests {
         let one = product(1);
         assert_eq!(one, product(2));
         assert_eq!(one, product(3));
+    }
+
+    /// Packing, by definition: sliver s holds element (p, s·W + i) at p·W + i, in every stride
+    /// case (rows contiguous, depths contiguous, neither) and with a partial last sliver.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn packing_puts_every_element_where_the_micro_kernel_reads_it() {
+        const W: usize = 6;
+        let (kc, len): (usize, usize) = (7, 15); // three slivers, the last holding 3 of 6
+        let data: Vec<f32> = (0..1000).map(|x| x as f32).collect();
+        for (sp, si) in [(40, 1), (1, 40), (3, 50)] {
+            let block = Block { data: &data, offset: 11, sp, si };
+            let mut out = vec![-1.0; len.div_ceil(W) * W * kc];
+            pack::<W>(kc, &mut out, len, block);
+            for i in 0..len {
+                for p in 0..kc {
+                    let (s, lane) = (i / W, i % W);
+                    assert_eq!(
+                        out[s * W * kc + p * W + lane],
+                        data[11 + p * sp + i * si],
+                        "sp {sp} si {si} (p {p}, i {i})"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
