@@ -4,9 +4,10 @@
 // dimension, summed in order).
 // head_grads: db_j = Σ_i D_ij, da_j = Σ_i g_i ReLU(z_ij), dc = Σ_i g_i, one invocation per neuron.
 
-@compute @workgroup_size(LANES, LANES)
-fn hidden_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-               @builtin(local_invocation_index) li: u32) {
+@compute @workgroup_size(LANES * LANES)
+fn hidden_grad(@builtin(workgroup_id) wid: vec3<u32>, ids: Ids) {
+    let li = ids.li;
+    let pos = vec2<u32>(lane_x(li), lane_y(li)); // this invocation's place in the tile
     let tile = tile_edge();
     let j0 = wid.x * tile;
     let c0 = wid.y * tile;
@@ -35,14 +36,14 @@ fn hidden_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
             tile_b[load_i * (tile / 4u) + lane / 4u] = xb;
         }
         workgroupBarrier();
-        multiply_tiles(lid.x, lid.y, &acc);
+        multiply_tiles(ids, &acc);
         workgroupBarrier();
     }
     let n_v = k * d;
     for (var r = 0u; r < BLOCK; r++) {
-        let j = j0 + lid.y * BLOCK + r;
+        let j = j0 + pos.y * BLOCK + r;
         for (var q = 0u; q < BLOCK; q++) {
-            let c = c0 + lid.x * BLOCK + q;
+            let c = c0 + pos.x * BLOCK + q;
             if (j < k && c < d) {
                 let idx = j * d + c;
                 v[idx] = accumulate_or_update(v[idx], block_at(&acc, r, q), idx, idx, n_v + idx);

@@ -3,9 +3,10 @@
 // workgroup writes its partial output Σ_{j in tile} a_j ReLU(z_ij) per row (reduced in a fixed
 // order, no atomics). Grid: (row tiles, neuron tiles).
 
-@compute @workgroup_size(LANES, LANES)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-           @builtin(local_invocation_index) li: u32) {
+@compute @workgroup_size(LANES * LANES)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, ids: Ids) {
+    let li = ids.li;
+    let pos = vec2<u32>(lane_x(li), lane_y(li)); // this invocation's place in the tile
     let tile = tile_edge();
     let row0 = wid.x * tile;
     let col0 = wid.y * tile;
@@ -36,16 +37,16 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
             }
         }
         workgroupBarrier();
-        multiply_tiles(lid.x, lid.y, &acc);
+        multiply_tiles(ids, &acc);
         workgroupBarrier();
     }
     // Epilogue: bias, store z, ReLU, output-layer partial per row into tile_a, viewed as
     // [TILE rows][LANES lanes] floats (TILE·LANES ≤ TILE·DEPTH).
     for (var r = 0u; r < BLOCK; r++) {
-        let row = row0 + lid.y * BLOCK + r;
+        let row = row0 + pos.y * BLOCK + r;
         var out = 0.0;
         for (var q = 0u; q < BLOCK; q++) {
-            let j = col0 + lid.x * BLOCK + q;
+            let j = col0 + pos.x * BLOCK + q;
             if (j < k) {
                 let zz = block_at(&acc, r, q) + head[j];
                 if (row < dims.rows) {
@@ -54,7 +55,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
                 out += head[k + j] * max(zz, 0.0);
             }
         }
-        let slot = (lid.y * BLOCK + r) * LANES + lid.x;
+        let slot = (pos.y * BLOCK + r) * LANES + pos.x;
         tile_a[slot / 4u][slot % 4u] = out;
     }
     workgroupBarrier();

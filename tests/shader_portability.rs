@@ -15,21 +15,39 @@ use naga::valid::{Capabilities, ModuleInfo, ValidationFlags, Validator};
 fn variants(module: Module) -> Vec<(String, naga::Module, ModuleInfo)> {
     let parsed = naga::front::wgsl::parse_str(module.source())
         .unwrap_or_else(|e| panic!("{module:?}: {}", e.emit_to_string(module.source())));
-    let info = Validator::new(ValidationFlags::all(), Capabilities::default())
+    let capabilities = if module.needs_subgroups() {
+        Capabilities::SUBGROUP | Capabilities::SUBGROUP_BARRIER
+    } else {
+        Capabilities::default()
+    };
+    let info = Validator::new(ValidationFlags::all(), capabilities)
         .validate(&parsed)
         .unwrap_or_else(|e| panic!("{module:?} does not validate: {e:?}"));
-    let gemms: Vec<Option<GemmVariant>> =
-        if module.has_gemm_variants() { GemmVariant::ALL.map(Some).to_vec() } else { vec![None] };
+    // The workgroup-memory variants in their modules, the subgroup one (at each GROUP an
+    // adapter may get) in the subgroup modules.
+    let gemms: Vec<Option<(GemmVariant, u32)>> = if module.needs_subgroups() {
+        GemmVariant::ALL.into_iter().filter(|v| v.subgroup).flat_map(|v| [4, 8, 16].map(|g| Some((v, g)))).collect()
+    } else if module.has_gemm_variants() {
+        GemmVariant::ALL.into_iter().filter(|v| !v.subgroup).map(|v| Some((v, 0))).collect()
+    } else {
+        vec![None]
+    };
     let mut out = Vec::new();
     for fresh in [false, true] {
         for &gemm in &gemms {
             let mut constants: PipelineConstants =
                 [("FRESH".to_string(), f64::from(u8::from(fresh)))].into_iter().collect();
-            if let Some(v) = gemm {
+            if let Some((v, group)) = gemm {
                 constants
                     .extend([("LANES".to_string(), f64::from(v.lanes)), ("BLOCK".to_string(), f64::from(v.block))]);
+                if v.subgroup {
+                    constants.insert("GROUP".to_string(), f64::from(group));
+                }
             }
-            let name = format!("{module:?} (FRESH = {fresh}{})", gemm.map_or(String::new(), |v| format!(", {v}")));
+            let variant = gemm.map_or(String::new(), |(v, g)| {
+                format!(", {v}{}", if v.subgroup { format!(", GROUP {g}") } else { String::new() })
+            });
+            let name = format!("{module:?} (FRESH = {fresh}{variant})");
             let (m, i) = naga::back::pipeline_constants::process_overrides(&parsed, &info, None, &constants)
                 .unwrap_or_else(|e| panic!("{name}: {e:?}"));
             out.push((name, m.into_owned(), i.into_owned()));
@@ -42,9 +60,13 @@ fn variants(module: Module) -> Vec<(String, naga::Module, ModuleInfo)> {
 fn every_module_translates_to_spirv_that_spirv_val_accepts() {
     let dir = tempfile::tempdir().unwrap();
     for module in Module::ALL {
+        // Subgroup operations are SPIR-V 1.3 (Vulkan 1.1), where wgpu's Vulkan backend puts them.
+        let options = spv::Options {
+            lang_version: if module.needs_subgroups() { (1, 3) } else { spv::Options::default().lang_version },
+            ..spv::Options::default()
+        };
         for (name, m, info) in variants(module) {
-            let words = spv::write_vec(&m, &info, &spv::Options::default(), None)
-                .unwrap_or_else(|e| panic!("{name}: SPIR-V: {e:?}"));
+            let words = spv::write_vec(&m, &info, &options, None).unwrap_or_else(|e| panic!("{name}: SPIR-V: {e:?}"));
             let path = dir.path().join("module.spv");
             std::fs::write(&path, bytemuck::cast_slice::<u32, u8>(&words)).unwrap();
             let out = Command::new("spirv-val")
@@ -60,17 +82,32 @@ fn every_module_translates_to_spirv_that_spirv_val_accepts() {
 #[test]
 fn every_module_translates_to_msl_hlsl_and_glsl() {
     for module in Module::ALL {
+        // Subgroup (SIMD-group, wave) operations need MSL 2.1 and HLSL shader model 6.0, where
+        // wgpu's Metal and DX12 backends offer them; its GL backend offers none.
+        let subgroups = module.needs_subgroups();
+        let metal_options = if subgroups {
+            msl::Options { lang_version: (2, 1), ..Default::default() }
+        } else {
+            msl::Options::default()
+        };
+        let hlsl_options = if subgroups {
+            hlsl::Options { shader_model: hlsl::ShaderModel::V6_0, ..Default::default() }
+        } else {
+            hlsl::Options::default()
+        };
         for (name, m, info) in variants(module) {
-            let (metal, _) = msl::write_string(&m, &info, &msl::Options::default(), &msl::PipelineOptions::default())
+            let (metal, _) = msl::write_string(&m, &info, &metal_options, &msl::PipelineOptions::default())
                 .unwrap_or_else(|e| panic!("{name}: MSL: {e:?}"));
             assert!(metal.contains("kernel"), "{name}: no compute function in the MSL");
             let mut direct_x = String::new();
-            let options = hlsl::Options::default();
             let pipeline = hlsl::PipelineOptions::default();
-            hlsl::Writer::new(&mut direct_x, &options, &pipeline)
+            hlsl::Writer::new(&mut direct_x, &hlsl_options, &pipeline)
                 .write(&m, &info, None)
                 .unwrap_or_else(|e| panic!("{name}: HLSL: {e:?}"));
             assert!(direct_x.contains("[numthreads("), "{name}: no compute shader in the HLSL");
+            if subgroups {
+                continue;
+            }
             for entry in &m.entry_points {
                 let mut gl = String::new();
                 let options = glsl::Options { version: glsl::Version::new_gles(310), ..glsl::Options::default() };

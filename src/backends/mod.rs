@@ -326,6 +326,14 @@ pub struct BackendInfo {
     pub gemm: String,
 }
 
+impl BackendInfo {
+    /// `backend (adapter, api)`, with the products it used where recorded.
+    pub fn describe(&self) -> String {
+        let products = if self.gemm.is_empty() { String::new() } else { format!("; products: {}", self.gemm) };
+        format!("{} ({}, {}{products})", self.backend, self.adapter, self.api)
+    }
+}
+
 /// A part of the training step, timed on its own by the benchmarks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -456,5 +464,20 @@ pub fn select_engine(choice: BackendChoice) -> Result<Box<dyn Engine>, Error> {
             Ok(engine) if engine.is_hardware() => Ok(Box::new(engine)),
             _ => Ok(Box::new(cpu::CpuEngine::new())),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_name_the_products_a_backend_used_and_old_rows_without_them_still_read() {
+        let json =
+            r#"{"backend":"cpu","adapter":"AMD EPYC (2 threads)","api":"native","device_type":"Cpu","driver":"x"}"#;
+        let old: BackendInfo = serde_json::from_str(json).unwrap();
+        assert_eq!(old.describe(), "cpu (AMD EPYC (2 threads), native)");
+        let new = BackendInfo { gemm: "matrixmultiply 0.3".into(), ..old };
+        assert_eq!(new.describe(), "cpu (AMD EPYC (2 threads), native; products: matrixmultiply 0.3)");
     }
 }

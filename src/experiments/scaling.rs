@@ -185,8 +185,10 @@ fn write_scaling_report(dir: &Path, rows: &[ScalingRow]) -> std::io::Result<()> 
         let x = |r: &ScalingRow| if axis == Axis::Width { r.k as f64 } else { r.d as f64 };
         let slope = log_log_slope(&sel.iter().map(|r| (x(r), r.seconds_per_step)).collect::<Vec<_>>());
         let axis_name = if axis == Axis::Width { "k'" } else { "d" };
+        let products = sel.last().map(|r| &r.backend.gemm).filter(|g| !g.is_empty());
         md += &format!(
-            "## {backend} ({adapter}): varying {axis_name}\n\nfitted exponent: {}\n\n",
+            "## {backend} ({adapter}): varying {axis_name}\n\n{}fitted exponent: {}\n\n",
+            products.map_or(String::new(), |g| format!("products: {g}\n\n")),
             slope.map_or("–".into(), |s| format!("{s:.2}"))
         );
         let body: Vec<Vec<String>> = sel

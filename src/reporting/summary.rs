@@ -470,8 +470,7 @@ pub fn write_tables(
             line
         })
         .collect();
-    let backends: std::collections::BTreeSet<String> =
-        rows.iter().map(|r| format!("{} ({}, {})", r.backend.backend, r.backend.adapter, r.backend.api)).collect();
+    let backends: std::collections::BTreeSet<String> = rows.iter().map(|r| r.backend.describe()).collect();
     let mut md = format!(
         "# {title}\n\n{} runs. Learned = the lower 99% bound of Δ exceeds ε = max(0.01·Var f, 4·SE) (SPEC §8). \
          Δ = MSE(trivial) − MSE(h) on held-out samples against the noise-free target; r = Δ/Var f.\n\

@@ -112,7 +112,8 @@ impl GpuContext {
         let kernels = Kernels::new(&device);
         // Validate every shader now, so a broken kernel is reported at start-up with naga's
         // diagnostic; pipelines (slow to compile on software adapters) are built on first use.
-        for module in kernels::Module::ALL {
+        let subgroups = device.features().contains(wgpu::Features::SUBGROUP);
+        for module in kernels::Module::ALL.into_iter().filter(|m| subgroups || !m.needs_subgroups()) {
             kernels.module(&device, module)?;
         }
         Ok(Self { adapter, device, queue, info, kernels, tunings: Mutex::default(), errors })

@@ -157,11 +157,12 @@ impl<'a> GpuTrainer<'a> {
             return Err(too_large("width k' × d", format!("{k} × {d}"), limit_bytes));
         }
         let gemm = match options.gemm {
-            Some(v) if !v.fits(&limits) => {
+            Some(v) if !v.runs_on(ctx) => {
                 return Err(Error::Param(ParamError {
                     name: "GEMM variant".into(),
                     value: v.to_string(),
-                    expected: format!("one of {:?} that fits this adapter's workgroup limits", GemmVariant::ALL),
+                    expected: "a variant this adapter runs (its workgroup limits; subgroups for a subgroup variant)"
+                        .into(),
                 }));
             }
             Some(v) => v,

@@ -1,8 +1,10 @@
 //! The GEMM tuner: which [`GemmVariant`] the two products of a trainer use.
 //!
-//! On first use per (adapter, shape class) it times every variant the adapter fits on a few
-//! training steps of that shape — device time from timestamp queries where the adapter has them,
-//! wall time otherwise, best of [`REPEATS`] — keeps the fastest and caches the choice: for the
+//! On first use per (adapter, shape class) it runs every variant the adapter can on a few
+//! training steps of that shape — first checking that one step gives the default variant's
+//! student (a variant whose assumptions the adapter breaks is dropped), then timing: device time
+//! from timestamp queries where the adapter has them, wall time otherwise, best of [`REPEATS`] —
+//! keeps the fastest and caches the choice: for the
 //! process in the [`GpuContext`], and on disk in `gemm-tuning.json` under the user's cache
 //! directory (`~/.cache/clwe-bench` on Linux; `CLWE_BENCH_CACHE_DIR` moves it), keyed by
 //! adapter, API and driver, so a driver update tunes again. `CLWE_BENCH_TUNE` sets the policy:
@@ -57,12 +59,15 @@ impl std::fmt::Display for ShapeClass {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "how")]
 pub enum How {
-    /// Every fitting variant timed; milliseconds per step of each, the fastest chosen.
+    /// Every variant the adapter runs timed; milliseconds per step of each, the fastest chosen.
     Timed {
         /// (variant, ms per step), in [`GemmVariant::ALL`] order.
         ms_per_step: Vec<(GemmVariant, f64)>,
         /// Device time (timestamp queries) rather than wall time.
         device_clock: bool,
+        /// Variants whose step disagreed with the default's, dropped untimed.
+        #[serde(default)]
+        disagreed: Vec<GemmVariant>,
     },
     /// The default variant, untimed.
     Default {
@@ -91,10 +96,15 @@ impl std::fmt::Display for Tuning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.how {
             How::Default { reason } => write!(f, "{} (default: {reason})", self.variant),
-            How::Timed { ms_per_step, device_clock } => {
+            How::Timed { ms_per_step, device_clock, disagreed } => {
                 let times: Vec<String> = ms_per_step.iter().map(|(v, ms)| format!("{}: {ms:.3}", v.short())).collect();
                 let clock = if *device_clock { "device" } else { "wall" };
-                write!(f, "{} (tuned, {clock} ms/step {})", self.variant, times.join(", "))
+                write!(f, "{} (tuned, {clock} ms/step {}", self.variant, times.join(", "))?;
+                if !disagreed.is_empty() {
+                    let names: Vec<String> = disagreed.iter().map(|v| v.short()).collect();
+                    write!(f, "; dropped, disagreeing with the default: {}", names.join(", "))?;
+                }
+                write!(f, ")")
             }
         }
     }
@@ -164,17 +174,28 @@ pub fn choice(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> {
     Ok(tuning)
 }
 
-/// Times every variant the adapter fits on `config`'s shape (warm-up step first, then the best
-/// of [`REPEATS`] runs of a few steps) and picks the fastest.
+/// Runs every variant the adapter can on `config`'s shape: one step from the same student and
+/// data, compared with the default variant's (see [`agrees`]), then the best of [`REPEATS`]
+/// timed runs of a few steps; picks the fastest of those that agree.
 pub fn measure(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> {
     let init = StudentParams::standard_init(config.d, config.width, config.teacher.seed, config.teacher.instance);
-    let limits = ctx.device.limits();
-    let mut ms_per_step = Vec::new();
+    let (mut ms_per_step, mut disagreed) = (Vec::new(), Vec::new());
+    let mut reference: Option<StudentParams> = None;
     let mut device_clock = true;
-    for variant in GemmVariant::ALL.into_iter().filter(|v| v.fits(&limits)) {
+    for variant in GemmVariant::ALL.into_iter().filter(|v| v.runs_on(ctx)) {
         let options = GpuOptions { gemm: Some(variant), ..GpuOptions::default() };
         let mut trainer = GpuTrainer::new(ctx, config, &init, options)?;
         trainer.run_phase(Phase::Step, 1)?;
+        let stepped = trainer.student()?;
+        match &reference {
+            None => reference = Some(stepped),
+            Some(r) if !agrees(r, &stepped) => {
+                eprintln!("  {} disagrees with the default variant on {}: dropped", variant.short(), ctx.info.name);
+                disagreed.push(variant);
+                continue;
+            }
+            Some(_) => {}
+        }
         let mut best = f64::INFINITY;
         for _ in 0..REPEATS {
             let timing = trainer.run_phase(Phase::Step, STEPS)?;
@@ -187,8 +208,17 @@ pub fn measure(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> 
     let (variant, _) = *ms_per_step
         .iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
-        .ok_or_else(|| Error::NoAdapter(format!("{} fits no GEMM variant", ctx.info.name)))?;
-    Ok(Tuning { variant, how: How::Timed { ms_per_step, device_clock } })
+        .ok_or_else(|| Error::NoAdapter(format!("{} runs no GEMM variant", ctx.info.name)))?;
+    Ok(Tuning { variant, how: How::Timed { ms_per_step, device_clock, disagreed } })
+}
+
+/// Whether two students after the same step agree to 10⁻⁴ of the largest parameter: different
+/// tilings sum in different orders (~10⁻⁶ apart), a broken one is off by O(1).
+pub fn agrees(a: &StudentParams, b: &StudentParams) -> bool {
+    let params = |s: &StudentParams| [s.v.as_slice(), &s.b, &s.a, std::slice::from_ref(&s.c)].concat();
+    let (a, b) = (params(a), params(b));
+    let scale = a.iter().fold(0f32, |m, x| m.max(x.abs())).max(f32::MIN_POSITIVE);
+    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= 1e-4 * scale)
 }
 
 /// What the context's products use so far, one entry per shape class: recorded with results.
@@ -247,5 +277,33 @@ impl TuningCache {
     /// Records a choice.
     pub fn insert(&mut self, key: &str, class: ShapeClass, tuning: Tuning) {
         self.adapters.entry(key.into()).or_default().insert(class.to_string(), tuning);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variant_agrees_within_rounding_and_not_beyond() {
+        let a = StudentParams::standard_init(5, 7, 1, 0);
+        let mut rounding = a.clone();
+        rounding.v[3] *= 1.0 + 1e-6;
+        assert!(agrees(&a, &rounding));
+        let mut broken = a.clone();
+        broken.a[2] += 0.01;
+        assert!(!agrees(&a, &broken));
+        let mut off_by_c = a.clone();
+        off_by_c.c += 1.0;
+        assert!(!agrees(&a, &off_by_c));
+    }
+
+    #[test]
+    fn shape_classes_round_each_size_up_to_a_power_of_two() {
+        let class = |d, width, batch| ShapeClass { d, width, batch };
+        let mut config = crate::experiments::bench_step::bench_config(100, 1000, 4096, false).unwrap();
+        assert_eq!(ShapeClass::of(&config), class(128, 1024, 4096));
+        config.batch = 4097;
+        assert_eq!(ShapeClass::of(&config).to_string(), "d<=128 k'<=1024 B<=8192");
     }
 }

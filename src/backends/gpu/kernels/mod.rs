@@ -49,10 +49,14 @@ pub enum Module {
     Generate,
     /// `teacher.wgsl`.
     Teacher,
-    /// `gemm_tile.wgsl` + `forward.wgsl`.
+    /// `gemm_tile.wgsl` + `gemm_shared.wgsl` + `forward.wgsl`.
     Forward,
-    /// `gemm_tile.wgsl` + `backward.wgsl`.
+    /// `gemm_tile.wgsl` + `gemm_shared.wgsl` + `backward.wgsl`.
     Backward,
+    /// `gemm_tile.wgsl` + `gemm_subgroup.wgsl` + `forward.wgsl` (needs subgroups).
+    ForwardSubgroup,
+    /// `gemm_tile.wgsl` + `gemm_subgroup.wgsl` + `backward.wgsl` (needs subgroups).
+    BackwardSubgroup,
     /// `output.wgsl`.
     Output,
 }
@@ -63,19 +67,34 @@ impl Module {
         match self {
             Self::Generate => shader!("generate.wgsl"),
             Self::Teacher => shader!("teacher.wgsl"),
-            Self::Forward => shader!("gemm_tile.wgsl", "forward.wgsl"),
-            Self::Backward => shader!("gemm_tile.wgsl", "backward.wgsl"),
+            Self::Forward => shader!("gemm_tile.wgsl", "gemm_shared.wgsl", "forward.wgsl"),
+            Self::Backward => shader!("gemm_tile.wgsl", "gemm_shared.wgsl", "backward.wgsl"),
+            Self::ForwardSubgroup => shader!("gemm_tile.wgsl", "gemm_subgroup.wgsl", "forward.wgsl"),
+            Self::BackwardSubgroup => shader!("gemm_tile.wgsl", "gemm_subgroup.wgsl", "backward.wgsl"),
             Self::Output => shader!("output.wgsl"),
         }
     }
 
     /// Whether it holds the two products (gemm_tile.wgsl), specialised by a [`GemmVariant`].
     pub fn has_gemm_variants(self) -> bool {
-        matches!(self, Self::Forward | Self::Backward)
+        matches!(self, Self::Forward | Self::Backward | Self::ForwardSubgroup | Self::BackwardSubgroup)
+    }
+
+    /// Whether it uses subgroup operations (devices without them cannot compile it).
+    pub fn needs_subgroups(self) -> bool {
+        matches!(self, Self::ForwardSubgroup | Self::BackwardSubgroup)
     }
 
     /// Every module.
-    pub const ALL: [Module; 5] = [Self::Generate, Self::Teacher, Self::Forward, Self::Backward, Self::Output];
+    pub const ALL: [Module; 7] = [
+        Self::Generate,
+        Self::Teacher,
+        Self::Forward,
+        Self::Backward,
+        Self::ForwardSubgroup,
+        Self::BackwardSubgroup,
+        Self::Output,
+    ];
 }
 
 /// An entry point.
@@ -102,11 +121,15 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    fn module(self) -> Module {
+    /// The module holding it; the two products come from the subgroup modules in a subgroup
+    /// variant.
+    fn module(self, gemm: GemmVariant) -> Module {
         match self {
             Self::GaussianBatch | Self::PhiloxWords => Module::Generate,
             Self::Teacher => Module::Teacher,
+            Self::Forward if gemm.subgroup => Module::ForwardSubgroup,
             Self::Forward => Module::Forward,
+            Self::HiddenGrad if gemm.subgroup => Module::BackwardSubgroup,
             Self::HiddenGrad | Self::HeadGrads => Module::Backward,
             Self::Residuals | Self::Evaluate | Self::Advance => Module::Output,
         }
@@ -192,33 +215,44 @@ pub const GEMM_DEPTH: u32 = 16;
 /// A variant of the two tiled products, `forward` and `hidden_grad` (the `LANES` and `BLOCK`
 /// overrides of shaders/gemm_tile.wgsl, specialised when the pipeline is created):
 /// `lanes`×`lanes` invocations compute a tile of `lanes·block` rows and columns, each a
-/// `block`×`block` register block. The tuner ([`super::tune`]) picks one per adapter and shape.
+/// `block`×`block` register block, its A operand read from workgroup memory or, with `subgroup`,
+/// passed between lanes by subgroup shuffles (shaders/gemm_subgroup.wgsl). The tuner
+/// ([`super::tune`]) picks one per adapter and shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GemmVariant {
     /// Invocations per side of the workgroup.
     pub lanes: u32,
     /// Edge of each invocation's register block (4 or 8).
     pub block: u32,
+    /// A shared through subgroup shuffles instead of workgroup memory.
+    #[serde(default)]
+    pub subgroup: bool,
 }
 
 impl GemmVariant {
     /// 16×16 invocations, 4×4 blocks, 64×64 tiles: the variant every adapter runs.
-    pub const DEFAULT: Self = Self { lanes: 16, block: 4 };
+    pub const DEFAULT: Self = Self { lanes: 16, block: 4, subgroup: false };
 
     /// Every variant: the default; 8×8 blocks on 16×16 invocations (128×128 tiles, half the
     /// workgroup-memory loads per FMA); 8×8 blocks on 8×8 invocations (64×64 tiles, a quarter of
-    /// the invocations, for adapters with small workgroups or narrow shapes).
-    pub const ALL: [Self; 3] = [Self::DEFAULT, Self { lanes: 16, block: 8 }, Self { lanes: 8, block: 8 }];
+    /// the invocations, for adapters with small workgroups or narrow shapes); the default's
+    /// tiling with A passed by subgroup shuffles (adapters with subgroups).
+    pub const ALL: [Self; 4] = [
+        Self::DEFAULT,
+        Self { lanes: 16, block: 8, subgroup: false },
+        Self { lanes: 8, block: 8, subgroup: false },
+        Self { lanes: 16, block: 4, subgroup: true },
+    ];
 
     /// Output tile edge: rows and columns of the product per workgroup.
     pub fn tile(self) -> u32 {
         self.lanes * self.block
     }
 
-    /// `lanes x lanes / block x block`, e.g. `16x16/4x4`.
+    /// `lanes x lanes / block x block`, e.g. `16x16/4x4`, `+sg` for the subgroup variant.
     pub fn short(self) -> String {
         let (l, b) = (self.lanes, self.block);
-        format!("{l}x{l}/{b}x{b}")
+        format!("{l}x{l}/{b}x{b}{}", if self.subgroup { "+sg" } else { "" })
     }
 
     /// Workgroup memory of the two staged operand tiles, bytes.
@@ -226,23 +260,47 @@ impl GemmVariant {
         2 * self.tile() * GEMM_DEPTH * 4
     }
 
-    /// Whether an adapter with `limits` runs it.
-    pub fn fits(self, limits: &wgpu::Limits) -> bool {
+    /// Whether the device of `ctx` runs it: its workgroup limits, and for the subgroup variant
+    /// subgroup operations with a [`subgroup_group`] size.
+    pub fn runs_on(self, ctx: &GpuContext) -> bool {
+        let limits = ctx.device.limits();
         self.workgroup_bytes() <= limits.max_compute_workgroup_storage_size
             && self.lanes * self.lanes <= limits.max_compute_invocations_per_workgroup
             && self.lanes <= limits.max_compute_workgroup_size_x.min(limits.max_compute_workgroup_size_y)
+            && (!self.subgroup || subgroup_group(ctx).is_some())
     }
 
-    /// The pipeline constants that select it.
-    fn constants(self) -> [(&'static str, f64); 2] {
-        [("LANES", f64::from(self.lanes)), ("BLOCK", f64::from(self.block))]
+    /// The pipeline constants that select it on `ctx`.
+    fn constants(self, ctx: &GpuContext) -> Vec<(&'static str, f64)> {
+        let mut constants = vec![("LANES", f64::from(self.lanes)), ("BLOCK", f64::from(self.block))];
+        if let Some(group) = subgroup_group(ctx).filter(|_| self.subgroup) {
+            constants.push(("GROUP", f64::from(group)));
+        }
+        constants
+    }
+}
+
+/// `GROUP` of shaders/gemm_subgroup.wgsl: the lanes of a 16-wide workgroup row that share a
+/// subgroup, min(16, subgroup size) — where the device has subgroup operations and every
+/// subgroup it may use gives the same number (its sizes all at least 16, or one fixed size of
+/// 4 or 8).
+pub fn subgroup_group(ctx: &GpuContext) -> Option<u32> {
+    if !ctx.device.features().contains(wgpu::Features::SUBGROUP) {
+        return None;
+    }
+    let (min, max) = (ctx.info.subgroup_min_size, ctx.info.subgroup_max_size);
+    match min {
+        16.. => Some(16),
+        4 | 8 if min == max => Some(min),
+        _ => None,
     }
 }
 
 impl std::fmt::Display for GemmVariant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (l, b, t) = (self.lanes, self.block, self.tile());
-        write!(f, "{l}x{l} lanes, {b}x{b} blocks, {t}x{t} tiles")
+        let a = if self.subgroup { ", A by subgroup shuffles" } else { "" };
+        write!(f, "{l}x{l} lanes, {b}x{b} blocks, {t}x{t} tiles{a}")
     }
 }
 /// Invocations per workgroup of the row-wise kernels.
@@ -367,19 +425,20 @@ impl Kernels {
     /// two products, the GEMM variant `gemm` (ignored by the other kernels).
     pub fn pipeline(
         &self,
-        device: &wgpu::Device,
+        ctx: &GpuContext,
         kernel: Kernel,
         fresh: bool,
         gemm: GemmVariant,
     ) -> Result<wgpu::ComputePipeline, Error> {
+        let device = &ctx.device;
         let gemm = if kernel.is_gemm() { gemm } else { GemmVariant::DEFAULT };
         if let Some(p) = self.pipelines.lock().unwrap().get(&(kernel, fresh, gemm)) {
             return Ok(p.clone());
         }
-        let module = self.module(device, kernel.module())?;
+        let module = self.module(device, kernel.module(gemm))?;
         let mut constants = vec![("FRESH", if fresh { 1.0 } else { 0.0 })];
         if kernel.is_gemm() {
-            constants.extend(gemm.constants());
+            constants.extend(gemm.constants(ctx));
         }
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -496,7 +555,7 @@ impl<'a> Dispatch<'a> {
         group: &'a wgpu::BindGroup,
         grid: (u32, u32),
     ) -> Result<Self, Error> {
-        Ok(Self { pipeline: ctx.kernels.pipeline(&ctx.device, kernel, fresh, gemm)?, group, grid })
+        Ok(Self { pipeline: ctx.kernels.pipeline(ctx, kernel, fresh, gemm)?, group, grid })
     }
 }
 
