@@ -10,8 +10,9 @@
 //! with numpy's OpenBLAS and 1.2–1.5× faster than `matrixmultiply`; the AVX-512 path of the
 //! `gemm` crate (0.19) was slower than `matrixmultiply` there. A 6×16 AVX2 micro-kernel in this
 //! layout (12 ymm accumulators) was tried on a 2-core AMD EPYC with AVX2 only and ran at
-//! 0.55–0.96× `matrixmultiply`'s speed on the step's products and a 2048³ one, so AVX2 CPUs keep
-//! `matrixmultiply`.
+//! 0.55–0.96× `matrixmultiply`'s speed on the step's products and a 2048³ one, and the `gemm`
+//! crate (0.19, rayon threads) at 0.78–1.14× (0.87× at 2048³), so AVX2 CPUs keep
+//! `matrixmultiply` (ad-hoc loops timing both in alternation, five rounds, medians).
 
 /// Rows of C per micro-tile (broadcasts of A).
 pub const MR: usize = 12;

@@ -272,6 +272,8 @@ pub struct AdapterReport {
     pub max_compute_workgroup_storage_size: u32,
     /// Workgroups per dispatch dimension.
     pub max_compute_workgroups_per_dimension: u32,
+    /// Smallest and largest subgroup the adapter may use (0 without subgroups).
+    pub subgroup_sizes: (u32, u32),
     /// Features that matter here.
     pub features: Vec<String>,
 }
@@ -280,7 +282,7 @@ impl std::fmt::Display for AdapterReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} [{} {}{}] driver: {}; storage binding {} MiB, {} storage buffers/stage, features: {}",
+            "{} [{} {}{}] driver: {}; storage binding {} MiB, {} storage buffers/stage, subgroups {}, features: {}",
             self.info.adapter,
             self.info.api,
             self.info.device_type,
@@ -288,6 +290,11 @@ impl std::fmt::Display for AdapterReport {
             self.info.driver,
             self.max_storage_buffer_binding_size >> 20,
             self.max_storage_buffers_per_shader_stage,
+            match self.subgroup_sizes {
+                (0, _) => "none".to_string(),
+                (min, max) if min == max => min.to_string(),
+                (min, max) => format!("{min}-{max}"),
+            },
             if self.features.is_empty() { "none".into() } else { self.features.join(", ") }
         )
     }
@@ -322,6 +329,11 @@ pub fn list_adapters() -> Vec<AdapterReport> {
                 max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
                 max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
                 max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+                subgroup_sizes: if features.contains(wgpu::Features::SUBGROUP) {
+                    (info.subgroup_min_size, info.subgroup_max_size)
+                } else {
+                    (0, 0)
+                },
                 features: named.iter().filter(|(f, _)| features.contains(*f)).map(|(_, n)| n.to_string()).collect(),
             }
         })
