@@ -333,7 +333,7 @@ fn fifty_steps_agree_with_the_cpu_backend() {
 #[test]
 fn the_tuner_times_every_fitting_variant_keeps_the_fastest_and_caches_it() {
     let cfg = config(20, 70, 300, DataSource::Online, Optimizer::Sgd { lr: 0.1 });
-    let tuning = tune::measure(ctx(), &cfg).unwrap();
+    let tuning = tune::measure(ctx(), &cfg, &GpuOptions::default()).unwrap();
     let How::Timed { ms_per_step, disagreed, .. } = &tuning.how else { panic!("not timed: {tuning}") };
     let runs: Vec<GemmVariant> = GemmVariant::ALL.into_iter().filter(|v| v.runs_on(ctx())).collect();
     assert!(runs.len() >= 3, "lavapipe runs the three workgroup-memory variants: {runs:?}");
@@ -345,7 +345,7 @@ fn the_tuner_times_every_fitting_variant_keeps_the_fastest_and_caches_it() {
     // The disk cache gives the choice back, per adapter and shape class.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub").join("gemm-tuning.json");
-    let class = tune::ShapeClass::of(&cfg);
+    let class = tune::ShapeClass::of(&cfg, &GpuOptions::default());
     let mut cache = TuningCache::load(&path).unwrap();
     assert_eq!(cache.get("adapter", class), None);
     cache.insert("adapter", class, tuning.clone());

@@ -70,30 +70,32 @@ crate::multiversion! {
 /// `out[r] = Σ_c w_c x_rc` summed in order of c (as the shader does), for the rows of `x`:
 /// [`LANES`] rows at a time, so the additions of different rows overlap instead of one row's
 /// chain of d dependent additions setting the pace.
-#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
 fn inner_products(w: &[f32], x: &[f32], out: &mut [f32]) {
-    let d = w.len();
     let mut acc = [0f32; LANES];
-    for (x, out) in x.chunks(LANES * d).zip(out.chunks_mut(LANES)) {
-        acc.fill(0.0);
-        if out.len() == LANES {
-            // A whole group: a fixed lane count, so the lanes are unrolled.
-            for (c, &wc) in w.iter().enumerate() {
-                for l in 0..LANES {
-                    acc[l] += wc * x[l * d + c];
-                }
-            }
-        } else {
-            for (c, &wc) in w.iter().enumerate() {
-                for l in 0..out.len() {
-                    acc[l] += wc * x[l * d + c];
-                }
-            }
-        }
+    for (x, out) in x.chunks(LANES * w.len()).zip(out.chunks_mut(LANES)) {
         let rows = out.len();
+        // A whole group passes the constant LANES (two inlined copies), so its lanes unroll.
+        if rows == LANES {
+            accumulate_rows(w, x, LANES, &mut acc);
+        } else {
+            accumulate_rows(w, x, rows, &mut acc);
+        }
         out.copy_from_slice(&acc[..rows]);
     }
 }
+}
+
+/// `acc[l] = Σ_c w_c x_lc` for the first `rows` rows of `x`, summed in order of c.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
+fn accumulate_rows(w: &[f32], x: &[f32], rows: usize, acc: &mut [f32; LANES]) {
+    let d = w.len();
+    acc.fill(0.0);
+    for (c, &wc) in w.iter().enumerate() {
+        for l in 0..rows {
+            acc[l] += wc * x[l * d + c];
+        }
+    }
 }
 
 crate::multiversion! {

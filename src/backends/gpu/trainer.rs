@@ -166,7 +166,7 @@ impl<'a> GpuTrainer<'a> {
                 }));
             }
             Some(v) => v,
-            None => super::tune::choice(ctx, config)?.variant,
+            None => super::tune::choice(ctx, config, &options)?.variant,
         };
         let tile = u64::from(gemm.tile());
         let n_tiles = k.div_ceil(tile);

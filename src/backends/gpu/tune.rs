@@ -1,7 +1,8 @@
 //! The GEMM tuner: which [`GemmVariant`] the two products of a trainer use.
 //!
 //! On first use per (adapter, shape class) it runs every variant the adapter can on a few
-//! training steps of that shape — first checking that one step gives the default variant's
+//! training steps of that shape, with the trainer's own options (in-kernel sampling changes
+//! what a product costs) — first checking that one step gives the default variant's
 //! student (a variant whose assumptions the adapter breaks is dropped), then timing: device time
 //! from timestamp queries where the adapter has them, wall time otherwise, best of [`REPEATS`] —
 //! keeps the fastest and caches the choice: for the
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::GpuContext;
 use super::kernels::GemmVariant;
 use super::trainer::{GpuOptions, GpuTrainer};
-use crate::backends::{Phase, StudentParams, TrainConfig, Trainer};
+use crate::backends::{DataSource, Phase, StudentParams, TrainConfig, Trainer};
 use crate::error::Error;
 
 /// Timed repeats per variant; the fastest counts.
@@ -30,28 +31,32 @@ const STEPS: u64 = 4;
 /// The cache file's name in the cache directory.
 const CACHE_FILE: &str = "gemm-tuning.json";
 
-/// Shapes that share a choice: d, k' and the batch, each rounded up to a power of two.
+/// Runs that share a choice: d, k' and the batch, each rounded up to a power of two, and
+/// whether the products generate their inputs in-kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ShapeClass {
     d: usize,
     width: usize,
     batch: usize,
+    fused: bool,
 }
 
 impl ShapeClass {
-    /// The class of `config`'s shape.
-    pub fn of(config: &TrainConfig) -> Self {
+    /// The class of a trainer of `config` with `options`.
+    pub fn of(config: &TrainConfig, options: &GpuOptions) -> Self {
         Self {
             d: config.d.next_power_of_two(),
             width: config.width.next_power_of_two(),
             batch: config.batch.next_power_of_two(),
+            fused: config.data == DataSource::Online && options.fused_sampling,
         }
     }
 }
 
 impl std::fmt::Display for ShapeClass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "d<={} k'<={} B<={}", self.d, self.width, self.batch)
+        write!(f, "d<={} k'<={} B<={}", self.d, self.width, self.batch)?;
+        if self.fused { write!(f, " fused") } else { Ok(()) }
     }
 }
 
@@ -66,7 +71,6 @@ pub enum How {
         /// Device time (timestamp queries) rather than wall time.
         device_clock: bool,
         /// Variants whose step disagreed with the default's, dropped untimed.
-        #[serde(default)]
         disagreed: Vec<GemmVariant>,
     },
     /// The default variant, untimed.
@@ -132,10 +136,10 @@ impl Policy {
     }
 }
 
-/// The variant for `config`'s shape on `ctx`: from this process's choices, else the disk cache,
-/// else timed now (or the default, as the policy says).
-pub fn choice(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> {
-    let class = ShapeClass::of(config);
+/// The variant for a trainer of `config` with `options` on `ctx`: from this process's choices,
+/// else the disk cache, else timed now (or the default, as the policy says).
+pub fn choice(ctx: &GpuContext, config: &TrainConfig, options: &GpuOptions) -> Result<Tuning, Error> {
+    let class = ShapeClass::of(config, options);
     // Held while tuning, so two trainers of one class never both time it.
     let mut chosen = ctx.tunings.lock().unwrap();
     if let Some(t) = chosen.get(&class) {
@@ -146,44 +150,51 @@ pub fn choice(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> {
         Policy::Auto if !ctx.is_hardware() => {
             Tuning::default_because("software adapter, not tuned; CLWE_BENCH_TUNE=always tunes it")
         }
-        _ => {
-            let cache = cache_path().map(|path| TuningCache::load(&path).map(|c| (path, c)));
-            let cache = cache.transpose().unwrap_or_else(|e| {
-                eprintln!("warning: GEMM tuning cache unreadable, tuning again: {e}");
-                None
-            });
-            let key = adapter_key(ctx);
-            match cache.as_ref().and_then(|(_, c)| c.get(&key, class)) {
-                Some(t) => t,
-                None => {
-                    eprintln!("tuning the GEMM for {class} on {} ...", ctx.info.name);
-                    let t = measure(ctx, config)?;
-                    eprintln!("  {t}");
-                    if let Some((path, mut c)) = cache {
-                        c.insert(&key, class, t.clone());
-                        if let Err(e) = c.save(&path) {
-                            eprintln!("warning: could not write {}: {e}", path.display());
-                        }
-                    }
-                    t
-                }
-            }
-        }
+        Policy::Auto | Policy::Always => cached_or_measured(ctx, config, options, class)?,
     };
     chosen.insert(class, tuning.clone());
     Ok(tuning)
 }
 
-/// Runs every variant the adapter can on `config`'s shape: one step from the same student and
-/// data, compared with the default variant's (see [`agrees`]), then the best of [`REPEATS`]
-/// timed runs of a few steps; picks the fastest of those that agree.
-pub fn measure(ctx: &GpuContext, config: &TrainConfig) -> Result<Tuning, Error> {
+/// The disk cache's choice for `class` on this adapter (one it can still run), else a fresh
+/// measurement, written back to the cache.
+fn cached_or_measured(
+    ctx: &GpuContext,
+    config: &TrainConfig,
+    options: &GpuOptions,
+    class: ShapeClass,
+) -> Result<Tuning, Error> {
+    let cache = cache_path().map(|path| TuningCache::load(&path).map(|c| (path, c)));
+    let cache = cache.transpose().unwrap_or_else(|e| {
+        eprintln!("warning: GEMM tuning cache unreadable, tuning again: {e}");
+        None
+    });
+    let key = adapter_key(ctx);
+    if let Some(t) = cache.as_ref().and_then(|(_, c)| c.get(&key, class)).filter(|t| t.variant.runs_on(ctx)) {
+        return Ok(t);
+    }
+    eprintln!("tuning the GEMM for {class} on {} ...", ctx.info.name);
+    let tuning = measure(ctx, config, options)?;
+    eprintln!("  {tuning}");
+    if let Some((path, mut c)) = cache {
+        c.insert(&key, class, tuning.clone());
+        if let Err(e) = c.save(&path) {
+            eprintln!("warning: could not write {}: {e}", path.display());
+        }
+    }
+    Ok(tuning)
+}
+
+/// Runs every variant the adapter can on a trainer of `config` with `options`: one step from the
+/// same student and data, compared with the default variant's (see [`agrees`]), then the best
+/// of [`REPEATS`] timed runs of a few steps; picks the fastest of those that agree.
+pub fn measure(ctx: &GpuContext, config: &TrainConfig, options: &GpuOptions) -> Result<Tuning, Error> {
     let init = StudentParams::standard_init(config.d, config.width, config.teacher.seed, config.teacher.instance);
     let (mut ms_per_step, mut disagreed) = (Vec::new(), Vec::new());
     let mut reference: Option<StudentParams> = None;
     let mut device_clock = true;
     for variant in GemmVariant::ALL.into_iter().filter(|v| v.runs_on(ctx)) {
-        let options = GpuOptions { gemm: Some(variant), ..GpuOptions::default() };
+        let options = GpuOptions { gemm: Some(variant), ..*options };
         let mut trainer = GpuTrainer::new(ctx, config, &init, options)?;
         trainer.run_phase(Phase::Step, 1)?;
         let stepped = trainer.student()?;
@@ -230,10 +241,10 @@ pub fn summary(ctx: &GpuContext) -> String {
     chosen.iter().map(|(class, t)| format!("{class}: {t}")).collect::<Vec<_>>().join("; ")
 }
 
-/// The cache's key for an adapter: name, API and driver.
+/// The cache's key for an adapter: name, API and driver, as results record them.
 fn adapter_key(ctx: &GpuContext) -> String {
-    let info = &ctx.info;
-    format!("{} | {:?} | {} {}", info.name, info.backend, info.driver, info.driver_info).trim().to_string()
+    let info = super::backend_info(&ctx.info);
+    format!("{} | {} | {}", info.adapter, info.api, info.driver)
 }
 
 /// The cache file: `CLWE_BENCH_CACHE_DIR`, else the user's cache directory; none if neither.
@@ -299,11 +310,16 @@ mod tests {
     }
 
     #[test]
-    fn shape_classes_round_each_size_up_to_a_power_of_two() {
-        let class = |d, width, batch| ShapeClass { d, width, batch };
+    fn shape_classes_round_each_size_up_to_a_power_of_two_and_tell_fused_sampling_apart() {
+        let class = |d, width, batch, fused| ShapeClass { d, width, batch, fused };
         let mut config = crate::experiments::bench_step::bench_config(100, 1000, 4096, false).unwrap();
-        assert_eq!(ShapeClass::of(&config), class(128, 1024, 4096));
+        let (plain, fused) = (GpuOptions::default(), GpuOptions { fused_sampling: true, ..GpuOptions::default() });
+        assert_eq!(ShapeClass::of(&config, &plain), class(128, 1024, 4096, false));
+        assert_eq!(ShapeClass::of(&config, &fused), class(128, 1024, 4096, true));
         config.batch = 4097;
-        assert_eq!(ShapeClass::of(&config).to_string(), "d<=128 k'<=1024 B<=8192");
+        assert_eq!(ShapeClass::of(&config, &fused).to_string(), "d<=128 k'<=1024 B<=8192 fused");
+        // A fixed training set is stored, whatever the options say.
+        let fixed = crate::experiments::bench_step::bench_config(100, 1000, 4096, true).unwrap();
+        assert_eq!(ShapeClass::of(&fixed, &fused), class(128, 1024, 4096, false));
     }
 }

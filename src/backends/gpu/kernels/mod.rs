@@ -225,7 +225,6 @@ pub struct GemmVariant {
     /// Edge of each invocation's register block (4 or 8).
     pub block: u32,
     /// A shared through subgroup shuffles instead of workgroup memory.
-    #[serde(default)]
     pub subgroup: bool,
 }
 
@@ -453,7 +452,8 @@ impl Kernels {
             cache: None,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Device(format!("pipeline {} ({gemm}) failed: {e}", kernel.entry())));
+            let variant = if kernel.is_gemm() { format!(" ({gemm})") } else { String::new() };
+            return Err(Error::Device(format!("pipeline {}{variant} failed: {e}", kernel.entry())));
         }
         self.pipelines.lock().unwrap().insert((kernel, fresh, gemm), pipeline.clone());
         Ok(pipeline)
