@@ -3,9 +3,13 @@
 //! On CPUs with AVX-512F it is a packed product in the Goto/BLIS layout: A is packed into
 //! slivers of [`MR`] rows and B into slivers of [`NR`] columns, [`KC`] deep, and a 12×32
 //! register-blocked micro-kernel (24 zmm accumulators, B loaded as two vectors, A broadcast)
-//! runs over them; the rows of C are split evenly over rayon's threads, each packing into its
-//! own thread-local buffers (allocated once, reused by every later call). Elsewhere the product
-//! goes to `matrixmultiply`, whose kernels stop at AVX2. Measured interleaved on a 2-core
+//! runs over them, each thread packing into its own thread-local buffers (allocated once,
+//! reused by every later call). Elsewhere the product goes to `matrixmultiply`, whose kernels
+//! stop at AVX2. Either way the rows of C are split evenly over rayon's threads, so the
+//! backend has one thread pool: `matrixmultiply`'s own (its `threading` feature, a second pool
+//! of crossbeam-channel workers) woke its threads through the kernel for every depth block, and
+//! on a 2-core machine its workers and rayon's idle ones took turns on the cores (about 45% of
+//! a (64, 256, 4096) step's samples in the scheduler under `perf`, 5% since). Measured interleaved on a 2-core
 //! AVX-512 machine, on the training step's two products and a 2048³ one, this kernel ran level
 //! with numpy's OpenBLAS and 1.2–1.5× faster than `matrixmultiply`; the AVX-512 path of the
 //! `gemm` crate (0.19) was slower than `matrixmultiply` there. A 6×16 AVX2 micro-kernel in this
@@ -13,6 +17,8 @@
 //! 0.55–0.96× `matrixmultiply`'s speed on the step's products and a 2048³ one, and the `gemm`
 //! crate (0.19, rayon threads) at 0.78–1.14× (0.87× at 2048³), so AVX2 CPUs keep
 //! `matrixmultiply` (ad-hoc loops timing both in alternation, five rounds, medians).
+
+use rayon::prelude::*;
 
 /// Rows of C per micro-tile (broadcasts of A).
 pub const MR: usize = 12;
@@ -103,33 +109,55 @@ pub fn sgemm_with(product: Product, m: usize, k: usize, n: usize, a: Operand, b:
         return;
     }
     assert!(a.holds(m, k) && b.holds(k, n), "an operand is smaller than its shape: A {m}×{k}, B {k}×{n}");
-    match product {
-        #[cfg(target_arch = "x86_64")]
-        Product::PackedAvx512 => {
-            // SAFETY: C holds m×n floats (asserted); AVX-512F is present.
-            unsafe { avx512::sgemm(m, k, n, a, b, c) }
+    // Threads split the rows of C, never the depth: every entry is summed in the same order
+    // whatever the thread count.
+    let rows_per_task = m.div_ceil(rayon::current_num_threads()).next_multiple_of(product.row_multiple());
+    c[..m * n].par_chunks_mut(rows_per_task * n).enumerate().for_each(|(task, c)| {
+        let first = task * rows_per_task;
+        product.rows(first, c.len() / n, k, n, a, b, c);
+    });
+}
+
+impl Product {
+    /// Rows per task are a multiple of this (the packed kernel's micro-tile height).
+    fn row_multiple(self) -> usize {
+        match self {
+            Self::PackedAvx512 => MR,
+            Self::Matrixmultiply => 1,
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        Product::PackedAvx512 => unreachable!("not available off x86-64"),
-        // SAFETY: the asserts bound every index the product touches.
-        Product::Matrixmultiply => unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a.data.as_ptr(),
-                a.rs as isize,
-                a.cs as isize,
-                b.data.as_ptr(),
-                b.rs as isize,
-                b.cs as isize,
-                0.0,
-                c.as_mut_ptr(),
-                n as isize,
-                1,
-            )
-        },
+    }
+
+    /// Rows `first ..` of C = A·B into `c` (whole rows of C), on the calling thread. The shapes
+    /// were checked by [`sgemm_with`].
+    #[allow(clippy::too_many_arguments)]
+    fn rows(self, first: usize, m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
+        match self {
+            // SAFETY: `c` holds rows [first, first + m) of C; AVX-512F is present (checked).
+            #[cfg(target_arch = "x86_64")]
+            Self::PackedAvx512 => unsafe { avx512::rows_of_product(first, m, k, n, a, b, c.as_mut_ptr(), n) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Self::PackedAvx512 => unreachable!("not available off x86-64"),
+            // SAFETY: A from row `first`, B and `c` hold what an m×k by k×n product reads and
+            // writes (asserted by the caller).
+            Self::Matrixmultiply => unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.data[first * a.rs..].as_ptr(),
+                    a.rs as isize,
+                    a.cs as isize,
+                    b.data.as_ptr(),
+                    b.rs as isize,
+                    b.cs as isize,
+                    0.0,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                )
+            },
+        }
     }
 }
 
@@ -180,7 +208,6 @@ fn pack<const WIDTH: usize>(kc: usize, out: &mut [f32], len: usize, block: Block
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use super::{Block, KC, MR, NC, NR, Operand, pack};
-    use rayon::prelude::*;
     use std::arch::x86_64::*;
     use std::cell::RefCell;
 
@@ -210,24 +237,13 @@ mod avx512 {
         unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<f32>(), len) }
     }
 
-    /// C = A·B, the rows of C split over rayon's threads in multiples of MR.
-    ///
-    /// # Safety
-    /// C must hold m×n floats; the CPU must support AVX-512F.
-    pub(super) unsafe fn sgemm(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
-        let rows_per_task = m.div_ceil(rayon::current_num_threads()).next_multiple_of(MR);
-        c[..m * n].par_chunks_mut(rows_per_task * n).enumerate().for_each(|(task, c)| {
-            // SAFETY: `c` is rows [first, first + c.len()/n) of C.
-            unsafe { rows_of_product(task * rows_per_task, c.len() / n, k, n, a, b, c.as_mut_ptr(), n) }
-        });
-    }
-
     /// Rows [first, first + m) of C = A·B into `c` (row stride `ldc`).
     ///
     /// # Safety
-    /// As for [`sgemm`], with `c` pointing at row `first` of C.
+    /// `c` points at row `first` of C, which holds (first + m)×n floats; the operands hold
+    /// the shapes; the CPU must support AVX-512F.
     #[allow(clippy::too_many_arguments)]
-    unsafe fn rows_of_product(
+    pub(super) unsafe fn rows_of_product(
         first: usize,
         m: usize,
         k: usize,
@@ -398,15 +414,18 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(3);
         let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let product = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
-            let mut c = vec![0.0f32; m * n];
-            pool.install(|| sgemm(m, k, n, Operand::row_major(&a, k), Operand::row_major(&b, n), &mut c));
-            c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
-        };
-        let one = product(1);
-        assert_eq!(one, product(2));
-        assert_eq!(one, product(3));
+        for product in [Product::PackedAvx512, Product::Matrixmultiply].into_iter().filter(|p| p.is_available()) {
+            let bits = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+                let mut c = vec![0.0f32; m * n];
+                let (a, b) = (Operand::row_major(&a, k), Operand::col_major(&b, k));
+                pool.install(|| sgemm_with(product, m, k, n, a, b, &mut c));
+                c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            };
+            let one = bits(1);
+            assert_eq!(one, bits(2), "{product:?}");
+            assert_eq!(one, bits(3), "{product:?}");
+        }
     }
 
     /// Packing, by definition: sliver s holds element (p, s·W + i) at p·W + i, in every stride

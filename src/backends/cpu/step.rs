@@ -24,21 +24,39 @@ const UPDATE_CHUNK: usize = 1 << 14;
 /// Test rows evaluated per chunk.
 const EVAL_CHUNK: usize = 4096;
 
+/// Partial sums of the output layer's row sum: unit j adds into partial j mod SUM_LANES, and
+/// the partials are added in order at the end, so the sum vectorises (one chain of k'
+/// dependent additions per row set the pace before) and its order stays fixed.
+const SUM_LANES: usize = 32;
+
 multiversion! {
-/// z_ij += b_j and p_i = c + Σ_j a_j ReLU(z_ij) for a block of rows.
+/// z_ij += b_j and p_i = c + Σ_j a_j ReLU(z_ij) for a block of rows (the sum in
+/// [`SUM_LANES`] partials).
 fn forward_epilogue(b: &[f32], a: &[f32], c: f32, z: &mut [f32], p: &mut [f32]) {
     let k = b.len();
     let a = &a[..k];
     for (z, p) in z.chunks_mut(k).zip(p) {
-        let z = &mut z[..k];
-        let mut out = c;
-        for j in 0..k {
-            z[j] += b[j];
-            out += a[j] * z[j].max(0.0);
+        let mut partial = [0f32; SUM_LANES];
+        for ((z, b), a) in z[..k].chunks_mut(SUM_LANES).zip(b.chunks(SUM_LANES)).zip(a.chunks(SUM_LANES)) {
+            // A whole chunk passes the constant SUM_LANES (two inlined copies), so its lanes unroll.
+            if z.len() == SUM_LANES {
+                add_bias_and_output(&mut z[..SUM_LANES], &b[..SUM_LANES], &a[..SUM_LANES], &mut partial);
+            } else {
+                add_bias_and_output(z, b, a, &mut partial);
+            }
         }
-        *p = out;
+        *p = c + partial.iter().sum::<f32>();
     }
 }
+}
+
+/// z_j += b_j and partial_j += a_j ReLU(z_j) for the units of one chunk.
+#[inline(always)]
+fn add_bias_and_output(z: &mut [f32], b: &[f32], a: &[f32], partial: &mut [f32; SUM_LANES]) {
+    for (((z, b), a), partial) in z.iter_mut().zip(b).zip(a).zip(partial) {
+        *z += b;
+        *partial += a * z.max(0.0);
+    }
 }
 
 multiversion! {
@@ -404,6 +422,32 @@ mod tests {
         head_grads(s, &g, &mut z, &mut grads, &mut vec![0.0; 2 * REDUCTION_PARTS * k]);
         hidden_grad(&z, x, b, s.d, k, &mut grads.v);
         grads
+    }
+
+    /// The forward pass against the student's f64 evaluation, at widths below, at and across
+    /// the output sum's partial lanes (and rows across the product's thread split): each output
+    /// within f32 rounding of Σ|a_j ReLU(z_j)| (a dropped or doubled unit errs by one term).
+    #[test]
+    fn forward_matches_the_f64_student_at_widths_across_the_sum_lanes() {
+        let (d, rows) = (7, 37);
+        let mut x = vec![0.0; rows * d];
+        gaussian_batch(&Stream::new(4, 0, Role::TrainInputs), 0, d, &mut x);
+        for k in [1, SUM_LANES - 1, SUM_LANES, SUM_LANES + 1, 2 * SUM_LANES + 5] {
+            let mut s = StudentParams::standard_init(d, k, 4, 0);
+            s.c = 0.25;
+            let (mut z, mut p) = (vec![0.0; rows * k], vec![0.0; rows]);
+            forward(&s, &x, &mut z, &mut p);
+            for (r, (x, &p)) in x.chunks(d).zip(&p).enumerate() {
+                let mut t = s.clone();
+                t.a.iter_mut().for_each(|a| *a = a.abs());
+                let scale = t.eval(x) - f64::from(t.c);
+                assert!(
+                    (f64::from(p) - s.eval(x)).abs() <= 1e-5 * (1.0 + scale),
+                    "k {k} row {r}: {p} vs {}",
+                    s.eval(x)
+                );
+            }
+        }
     }
 
     /// Adds `h` to `p`; returns the new value (the f32 step taken is the difference).
