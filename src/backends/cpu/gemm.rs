@@ -16,7 +16,11 @@
 //! layout (12 ymm accumulators) was tried on a 2-core AMD EPYC with AVX2 only and ran at
 //! 0.55–0.96× `matrixmultiply`'s speed on the step's products and a 2048³ one, and the `gemm`
 //! crate (0.19, rayon threads) at 0.78–1.14× (0.87× at 2048³), so AVX2 CPUs keep
-//! `matrixmultiply` (ad-hoc loops timing both in alternation, five rounds, medians).
+//! `matrixmultiply` (ad-hoc loops timing both in alternation, five rounds, medians). Retried
+//! after the move to rayon tasks, with plain stores for whole tiles (AMD microcodes masked
+//! moves; masking every tile had cost 0.47–0.65× at the (4096, 64, 256) forward product) and
+//! KC ∈ {128, 256, 512} × NC ∈ {64, 128, 256}: 0.72–1.17× `matrixmultiply` round by round,
+//! no setting ahead at every shape, so it was not kept either.
 
 use rayon::prelude::*;
 
