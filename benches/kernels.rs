@@ -19,7 +19,7 @@ use clwe_bench::backends::cpu::CpuEngine;
 use clwe_bench::backends::cpu::gemm::{Operand, Product, sgemm_with};
 use clwe_bench::backends::gpu::GpuEngine;
 use clwe_bench::backends::{Engine, Phase, PhaseTiming, StudentParams, TrainConfig, View};
-use clwe_bench::experiments::bench_step::bench_config;
+use clwe_bench::experiments::bench_step::{StepData, bench_config};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 /// (d, k', B) shapes: the full grid, `small` (d ≤ 256, k' ≤ 1024, B = 4096: what a software
@@ -87,8 +87,8 @@ fn ids(engine: &dyn Engine) -> Vec<(&'static str, Pick)> {
 
 fn bench_shape(c: &mut Criterion, engine: &dyn Engine, (d, k, b): (usize, usize, usize)) {
     let shape = format!("d{d}_k{k}_B{b}");
-    let fresh = bench_config(d, k, b, false).expect("valid shape");
-    let fixed = bench_config(d, k, b, true).expect("valid shape");
+    let fresh = bench_config(d, k, b, StepData::Fresh).expect("valid shape");
+    let fixed = bench_config(d, k, b, StepData::Fixed).expect("valid shape");
     let init = StudentParams::standard_init(d, k, 0, 0);
     let cases: [(&str, Phase, &TrainConfig); 5] = [
         ("generate", Phase::Generate, &fresh),
@@ -192,7 +192,7 @@ fn calibration(c: &mut Criterion, engine: &dyn Engine, gpu: Option<&GpuEngine>) 
         }
         Some(gpu) => {
             let (d, k, b) = if smoke { (16, 32, 256) } else { (1024, 1024, 8192) };
-            let config = bench_config(d, k, b, true).expect("valid shape");
+            let config = bench_config(d, k, b, StepData::Fixed).expect("valid shape");
             if let Ok(mut trainer) = engine.trainer(&config, &StudentParams::standard_init(d, k, 0, 0)) {
                 trainer.steps(1).expect("warm-up step");
                 group.throughput(Throughput::ElementsAndBytes {

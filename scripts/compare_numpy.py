@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Side-by-side comparison of the CPU backend's training step with the numpy peer.
 
-For each (d, k', B) the four programs (ours and numpy's, fresh samples and fixed data) run one
-after the other, `--rounds` times, the order rotated each round; each run reports the median
-steps/s of its timed repeats. A round's ratio compares runs made in the same minute, so the
-machine's drift (10-30% here) cancels; the tables report every round's ratio and their median:
-ours against numpy per variant, and our fresh step against our fixed one. A last table
-sets the GEMM-bound step (1024, 1024, 4096) against the machine's sgemm peak: the faster of our
-2048^3 sgemm and numpy's, each measured right after the step.
+For each (d, k', B) three programs run one after the other, `--rounds` times, the order rotated
+each round: our `bench-step --data fresh,fixed` (fresh samples and fixed data timed in
+alternation within one process, A B, B A, ...) and the numpy peer's fresh and fixed steps. Each
+reports the median steps/s of its timed repeats. A round's ratio against numpy compares runs
+made in the same minute, so the machine's drift (10-30% here) cancels; our fresh / fixed ratio
+compares repeats seconds apart, pair by pair, and the table gives the median and quartiles of
+all pairs. A last table sets the GEMM-bound step (1024, 1024, 4096) against the machine's sgemm
+peak: the faster of our 2048^3 sgemm and numpy's, each measured right after the step.
 
     python3 scripts/compare_numpy.py --peer ../shared/peers/numpy_step.py \
         --python /tmp/peer/bin/python --out results/timings/numpy-comparison.md
@@ -20,7 +21,7 @@ import subprocess
 import sys
 
 CONFIGS = [(64, 256, 4096), (256, 1024, 4096), (1024, 1024, 4096), (128, 4096, 8192)]
-VARIANTS = [("fresh", "fresh", []), ("fixed", "step", ["--fixed"])]
+VARIANTS = [("fresh", "fresh"), ("fixed", "step")]  # (our --data name, the peer's --variant)
 
 
 def steps_for(d, k, batch):
@@ -34,12 +35,21 @@ def bench_step_cmd(args, d, k, batch, repeats, *flags):
             "--steps", str(steps_for(d, k, batch)), "--repeats", str(repeats), "--json", *flags]
 
 
-def median_steps_per_s(cmd, env=None):
+def json_rows(cmd, env=None):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     if not rows:
         sys.exit(f"no JSON rows from {' '.join(cmd)}")
-    return statistics.median(r["steps_per_s"] for r in rows), rows[0]
+    return rows
+
+
+def median_steps_per_s(rows, variant=None):
+    return statistics.median(r["steps_per_s"] for r in rows if variant is None or r["variant"] == variant)
+
+
+def quartiles(xs):
+    q = statistics.quantiles(xs, n=4, method="inclusive") if len(xs) > 1 else [xs[0]] * 3
+    return q[0], q[2]
 
 
 NUMPY_SGEMM = """
@@ -61,7 +71,7 @@ def peak_rows(args, peer_env):
     d, k, batch = 1024, 1024, 4096
     rows = []
     for _ in range(args.rounds):
-        out = subprocess.run(bench_step_cmd(args, d, k, batch, 1, "--fixed", "--vs-sgemm"), check=True,
+        out = subprocess.run(bench_step_cmd(args, d, k, batch, 1, "--data", "fixed", "--vs-sgemm"), check=True,
                              capture_output=True, text=True).stdout
         ours = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
         numpy = float(subprocess.run([args.python, "-c", NUMPY_SGEMM, str(max(ours["seconds"], 0.5))], check=True,
@@ -107,34 +117,46 @@ def main():
     fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
     for d, k, batch in CONFIGS:
         steps = steps_for(d, k, batch)
-        # Four programs per round (ours and numpy's, fresh and fixed), the order rotated each
-        # round, so every ratio below compares runs of the same minute.
-        runs = []
-        for label, peer_variant, our_flags in VARIANTS:
-            peer_cmd = [args.python, args.peer, "--d", str(d), "--k", str(k), "--batch", str(batch),
-                        "--steps", str(steps), "--repeats", str(args.repeats), "--variant", peer_variant]
-            runs += [(("ours", label), bench_step_cmd(args, d, k, batch, args.repeats, *our_flags), None),
-                     (("numpy", label), peer_cmd, peer_env)]
-        measured = {key: [] for key, _, _ in runs}
+        # Three programs per round (ours, numpy fresh, numpy fixed), the order rotated each round,
+        # so every ratio against numpy compares runs of the same minute.
+        runs = [("ours", bench_step_cmd(args, d, k, batch, args.repeats, "--data", "fresh,fixed"), None)]
+        for label, peer_variant in VARIANTS:
+            runs.append((label, [args.python, args.peer, "--d", str(d), "--k", str(k), "--batch", str(batch),
+                                 "--steps", str(steps), "--repeats", str(args.repeats), "--variant", peer_variant],
+                         peer_env))
+        measured = {(who, label): [] for who in ("ours", "numpy") for label, _ in VARIANTS}
+        pairs, round_medians = [], []
         for r in range(args.rounds):
-            for key, cmd, env in runs[r % len(runs):] + runs[:r % len(runs)]:
-                value, row = median_steps_per_s(cmd, env)
-                measured[key].append(value)
-                meta.setdefault(cmd[0], row)
-        for label, _, _ in VARIANTS:
+            for who, cmd, env in runs[r % len(runs):] + runs[:r % len(runs)]:
+                rows = json_rows(cmd, env)
+                meta.setdefault(cmd[0], rows[0])
+                if who != "ours":
+                    measured[("numpy", who)].append(median_steps_per_s(rows))
+                    continue
+                for label, _ in VARIANTS:
+                    measured[("ours", label)].append(median_steps_per_s(rows, label))
+                by_variant = {label: [x["steps_per_s"] for x in rows if x["variant"] == label] for label, _ in VARIANTS}
+                ratios = [f / x for f, x in zip(by_variant["fresh"], by_variant["fixed"])]
+                pairs += ratios
+                round_medians.append(statistics.median(ratios))
+        for label, _ in VARIANTS:
             ours, peer = measured[("ours", label)], measured[("numpy", label)]
             ratios = [o / p for o, p in zip(ours, peer)]
             line = (f"| ({d}, {k}, {batch}) | {label} | {fmt(ours)} | {fmt(peer)} | {fmt(ratios)} "
                     f"| **{statistics.median(ratios):.2f}×** |")
             print(line, flush=True)
             lines.append(line)
-        ratio = [f / x for f, x in zip(measured[("ours", "fresh")], measured[("ours", "fixed")])]
-        fresh_fixed.append(f"| ({d}, {k}, {batch}) | {fmt(ratio)} | **{statistics.median(ratio):.2f}×** "
-                           f"| {min(ratio):.2f}–{max(ratio):.2f} |")
+        lo, hi = quartiles(pairs)
+        fresh_fixed.append(f"| ({d}, {k}, {batch}) | {fmt(round_medians)} | {len(pairs)} "
+                           f"| **{statistics.median(pairs):.2f}×** | {lo:.2f}–{hi:.2f} "
+                           f"| {min(pairs):.2f}–{max(pairs):.2f} |")
     lines += ["", "## Fresh samples against fixed data (ours)", "",
-              "Our fresh-sample step's steps/s over our fixed-data step's, both from the rounds above "
-              "(the same minute; fresh draws B·d normals and the labels each step, fixed reuses one batch).", "",
-              "| (d, k', B) | fresh / fixed per round | median | range |", "|---|---|---|---|"]
+              "Our fresh-sample step's steps/s over our fixed-data step's, repeat by repeat: one "
+              "`bench-step --data fresh,fixed` process per round times the two in alternation (A B, "
+              "B A, ...), so each pair is seconds apart (fresh draws B·d normals and the labels each "
+              "step, fixed reuses one batch).", "",
+              "| (d, k', B) | median per round | pairs | median of all pairs | quartiles | range |",
+              "|---|---|---|---|---|---|"]
     lines += fresh_fixed
     lines += peak_rows(args, peer_env)
     ours_row = meta[args.bin]

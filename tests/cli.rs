@@ -350,6 +350,66 @@ fn bench_step_vs_sgemm_reports_the_step_as_a_share_of_a_same_minute_sgemm() {
 }
 
 #[test]
+fn bench_step_times_several_data_variants_in_alternation() {
+    let o = clwe_bench(&[
+        "bench-step",
+        "--backend",
+        "cpu",
+        "--d",
+        "8",
+        "--k",
+        "16",
+        "--batch",
+        "64",
+        "--steps",
+        "2",
+        "--repeats",
+        "3",
+        "--data",
+        "fresh,fixed",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let order: Vec<(String, u64)> =
+        rows.iter().map(|r| (r["variant"].as_str().unwrap().to_string(), r["rep"].as_u64().unwrap())).collect();
+    let expected = [("fresh", 0), ("fixed", 0), ("fixed", 1), ("fresh", 1), ("fresh", 2), ("fixed", 2)];
+    assert_eq!(order, expected.map(|(v, r)| (v.to_string(), r)));
+    // The text form ends with the ratios, one per repeat.
+    let o = clwe_bench(&[
+        "bench-step",
+        "--backend",
+        "cpu",
+        "--d",
+        "8",
+        "--k",
+        "16",
+        "--batch",
+        "64",
+        "--steps",
+        "2",
+        "--repeats",
+        "2",
+        "--data",
+        "fixed,fresh",
+    ]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    let ratios = last.strip_prefix("fixed / fresh steps/s, repeat by repeat: ").expect("the ratio line");
+    assert_eq!(ratios.matches(", ").count(), 1, "two ratios: {last}");
+    for (args, needle) in
+        [(vec!["--data", "fresh,fresh"], "--data = fresh"), (vec!["--data", "fresh-fused"], "only with --backend wgpu")]
+    {
+        let o = clwe_bench(
+            &[&["bench-step", "--backend", "cpu", "--d", "8", "--k", "16", "--batch", "64"], &args[..]].concat(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn student_runs_carry_a_training_trace_at_log_spaced_steps() {
     let o = clwe_bench(&["run", "--learner", "sgd", "--d", "2", "--budget-steps", "100", "--backend", "cpu", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -10,7 +10,8 @@ use clwe_bench::backends::gpu::{AdapterReport, GpuEngine, GpuOptions, list_adapt
 use clwe_bench::backends::{BackendChoice, BackendInfo, Engine, cpu::CpuEngine, select_engine};
 use clwe_bench::error::{Error, Result};
 use clwe_bench::experiments::bench_step::{
-    BenchStepRecord, bench_config, bench_step as run_bench_step, square_sgemm_gflops,
+    BenchStepRecord, StepData, Variant, bench_config, bench_step as run_bench_step, median, paired_ratios,
+    square_sgemm_gflops,
 };
 use clwe_bench::learners::{MAX_BATCH, MAX_WIDTH};
 use clwe_bench::params::{ParamError, ensure};
@@ -77,12 +78,11 @@ pub struct BenchStepArgs {
     /// Timed repeats (one line each).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
-    /// Reuse one fixed batch instead of drawing fresh samples every step.
-    #[arg(long)]
-    fixed: bool,
-    /// wgpu only: generate x inside the product kernels instead of storing the batch.
-    #[arg(long)]
-    fused: bool,
+    /// What each step reads: fresh (new samples every step), fresh-fused (wgpu only: x generated
+    /// inside the product kernels), fixed (one batch reused). Several, comma-separated, are timed
+    /// in alternation (A B, B A, …) and the first compared with each other repeat by repeat.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "fresh")]
+    data: Vec<StepData>,
     /// cpu only: after each repeat, time a 2048³ sgemm (the calibration product) for as long
     /// and report the step as % of it: a same-minute "% of peak" on a machine that drifts.
     #[arg(long)]
@@ -109,21 +109,34 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
     ensure(args.repeats >= 1, "--repeats", args.repeats, "an integer >= 1")?;
     ensure((1..=MAX_WIDTH).contains(&args.k), "--k", args.k, &format!("an integer in 1..={MAX_WIDTH}"))?;
     ensure((1..=MAX_BATCH).contains(&args.batch), "--batch", args.batch, &format!("an integer in 1..={MAX_BATCH}"))?;
-    let config = bench_config(args.d, args.k, args.batch, args.fixed)?;
-    ensure_memory("--d/--k/--batch", config.memory_bytes())?;
-    if args.fused {
-        ensure(args.backend == BackendChoice::Wgpu, "--fused", "set", "only with --backend wgpu")?;
-        ensure(!args.fixed, "--fused", "set", "only with fresh samples (not --fixed)")?;
+    for (i, data) in args.data.iter().enumerate() {
+        ensure(!args.data[..i].contains(data), "--data", data.name(), "each variant at most once")?;
     }
-    let engine: Box<dyn Engine> = if args.fused {
-        Box::new(GpuEngine::with_options(GpuOptions { fused_sampling: true, ..GpuOptions::default() })?)
-    } else {
-        select_engine(args.backend)?
-    };
+    let fused = args.data.contains(&StepData::FreshFused);
+    if fused {
+        ensure(args.backend == BackendChoice::Wgpu, "--data", "fresh-fused", "only with --backend wgpu")?;
+    }
+    let config = bench_config(args.d, args.k, args.batch, StepData::Fresh)?;
+    ensure_memory("--d/--k/--batch", args.data.len() as u64 * config.memory_bytes())?;
+    let engine = select_engine(args.backend)?;
     if args.vs_sgemm {
         ensure(engine.info().backend == "cpu", "--vs-sgemm", "set", "only with the cpu backend")?;
     }
-    run_bench_step(engine.as_ref(), args.fused, &config, args.warmup, args.steps, args.repeats, |r| {
+    let fused_engine = if fused {
+        Some(GpuEngine::with_options(GpuOptions { fused_sampling: true, ..GpuOptions::default() })?)
+    } else {
+        None
+    };
+    let variants: Vec<Variant> = args
+        .data
+        .iter()
+        .map(|&data| match (data, &fused_engine) {
+            (StepData::FreshFused, Some(fused)) => Variant { engine: fused as &dyn Engine, data },
+            _ => Variant { engine: engine.as_ref(), data },
+        })
+        .collect();
+    let shape = (args.d, args.k, args.batch);
+    let records = run_bench_step(&variants, shape, args.warmup, args.steps, args.repeats, |r| {
         let sgemm = args.vs_sgemm.then(|| square_sgemm_gflops(2048, r.seconds.max(0.5)));
         let percent = sgemm.map(|g| 100.0 * r.gflops / g);
         if args.json {
@@ -136,6 +149,19 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
             }
         }
     })?;
+    if !args.json {
+        for &other in &args.data[1..] {
+            let ratios = paired_ratios(&records, args.data[0], other);
+            let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.3}")).collect();
+            println!(
+                "{} / {} steps/s, repeat by repeat: {} (median {:.3})",
+                args.data[0].name(),
+                other.name(),
+                listed.join(", "),
+                median(&ratios)
+            );
+        }
+    }
     Ok(())
 }
 

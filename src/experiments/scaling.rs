@@ -10,7 +10,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::bench_step::{bench_config, bench_step};
+use super::bench_step::{StepData, Variant, bench_config, bench_step, median};
 use super::store::{DirRows, Mode, ResultsFile, Store, StoreGrid, StoredRow};
 use crate::backends::{BackendInfo, Engine};
 use crate::error::{Error, Result};
@@ -98,11 +98,6 @@ pub fn points(smoke: bool) -> Vec<(Axis, usize, usize, usize)> {
     widths.into_iter().chain(dims).collect()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// Measures every point of `grid` not yet in `dir` on each engine, then writes the tables and
 /// figures. `report` is called with a line per finished point.
 pub fn run_scaling(
@@ -122,12 +117,13 @@ pub fn run_scaling(
             if done.contains(&point_key(&info, point)) {
                 continue;
             }
-            let config = bench_config(d, k, batch, false)?;
+            let config = bench_config(d, k, batch, StepData::Fresh)?;
+            let fresh = [Variant { engine: engine.as_ref(), data: StepData::Fresh }];
             // One timed step sizes the repeats to about 0.3 s each (at least one step).
-            let probe = bench_step(engine.as_ref(), false, &config, 1, 1, 1, |_| {})?;
+            let probe = bench_step(&fresh, (d, k, batch), 1, 1, 1, |_| {})?;
             let steps = ((0.3 * probe[0].steps_per_s).ceil() as u64).clamp(1, 200);
-            let records = bench_step(engine.as_ref(), false, &config, 1, steps, 3, |_| {})?;
-            let seconds_per_step = median(records.iter().map(|r| 1.0 / r.steps_per_s).collect());
+            let records = bench_step(&fresh, (d, k, batch), 1, steps, 3, |_| {})?;
+            let seconds_per_step = median(&records.iter().map(|r| 1.0 / r.steps_per_s).collect::<Vec<_>>());
             let device: Vec<f64> = records.iter().filter_map(|r| r.device_seconds.map(|s| s / steps as f64)).collect();
             let row = ScalingRow {
                 backend: info.clone(),
@@ -137,7 +133,7 @@ pub fn run_scaling(
                 batch,
                 seconds_per_step,
                 gflops: config.step_flops() / seconds_per_step / 1e9,
-                device_seconds_per_step: (!device.is_empty()).then(|| median(device)),
+                device_seconds_per_step: (!device.is_empty()).then(|| median(&device)),
             };
             store.append(&row)?;
             report(&format!(

@@ -311,15 +311,16 @@ mod tests {
 
     #[test]
     fn shape_classes_round_each_size_up_to_a_power_of_two_and_tell_fused_sampling_apart() {
+        use crate::experiments::bench_step::{StepData, bench_config};
         let class = |d, width, batch, fused| ShapeClass { d, width, batch, fused };
-        let mut config = crate::experiments::bench_step::bench_config(100, 1000, 4096, false).unwrap();
+        let mut config = bench_config(100, 1000, 4096, StepData::Fresh).unwrap();
         let (plain, fused) = (GpuOptions::default(), GpuOptions { fused_sampling: true, ..GpuOptions::default() });
         assert_eq!(ShapeClass::of(&config, &plain), class(128, 1024, 4096, false));
         assert_eq!(ShapeClass::of(&config, &fused), class(128, 1024, 4096, true));
         config.batch = 4097;
         assert_eq!(ShapeClass::of(&config, &fused).to_string(), "d<=128 k'<=1024 B<=8192 fused");
         // A fixed training set is stored, whatever the options say.
-        let fixed = crate::experiments::bench_step::bench_config(100, 1000, 4096, true).unwrap();
+        let fixed = bench_config(100, 1000, 4096, StepData::Fixed).unwrap();
         assert_eq!(ShapeClass::of(&fixed, &fused), class(128, 1024, 4096, false));
     }
 }
