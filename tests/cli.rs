@@ -351,24 +351,12 @@ fn bench_step_vs_sgemm_reports_the_step_as_a_share_of_a_same_minute_sgemm() {
 
 #[test]
 fn bench_step_times_several_data_variants_in_alternation() {
-    let o = clwe_bench(&[
-        "bench-step",
-        "--backend",
-        "cpu",
-        "--d",
-        "8",
-        "--k",
-        "16",
-        "--batch",
-        "64",
-        "--steps",
-        "2",
-        "--repeats",
-        "3",
-        "--data",
-        "fresh,fixed",
-        "--json",
-    ]);
+    // A tiny shape, two steps per repeat, then the flags under test.
+    let bench = |flags: &[&str]| {
+        let base = ["bench-step", "--backend", "cpu", "--d", "8", "--k", "16", "--batch", "64", "--steps", "2"];
+        clwe_bench(&[&base[..], flags].concat())
+    };
+    let o = bench(&["--repeats", "3", "--data", "fresh,fixed", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows: Vec<serde_json::Value> =
         String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -377,35 +365,16 @@ fn bench_step_times_several_data_variants_in_alternation() {
     let expected = [("fresh", 0), ("fixed", 0), ("fixed", 1), ("fresh", 1), ("fresh", 2), ("fixed", 2)];
     assert_eq!(order, expected.map(|(v, r)| (v.to_string(), r)));
     // The text form ends with the ratios, one per repeat.
-    let o = clwe_bench(&[
-        "bench-step",
-        "--backend",
-        "cpu",
-        "--d",
-        "8",
-        "--k",
-        "16",
-        "--batch",
-        "64",
-        "--steps",
-        "2",
-        "--repeats",
-        "2",
-        "--data",
-        "fixed,fresh",
-    ]);
-    let text = String::from_utf8(o.stdout).unwrap();
+    let text = String::from_utf8(bench(&["--repeats", "2", "--data", "fixed,fresh"]).stdout).unwrap();
     let last = text.lines().last().unwrap();
     let ratios = last.strip_prefix("fixed / fresh steps/s, repeat by repeat: ").expect("the ratio line");
     assert_eq!(ratios.matches(", ").count(), 1, "two ratios: {last}");
-    for (args, needle) in
-        [(vec!["--data", "fresh,fresh"], "--data = fresh"), (vec!["--data", "fresh-fused"], "only with --backend wgpu")]
+    for (flags, needle) in
+        [(["--data", "fresh,fresh"], "--data = fresh"), (["--data", "fresh-fused"], "only with --backend wgpu")]
     {
-        let o = clwe_bench(
-            &[&["bench-step", "--backend", "cpu", "--d", "8", "--k", "16", "--batch", "64"], &args[..]].concat(),
-        );
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        let o = bench(&flags);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}");
+        assert!(stderr(&o).contains(needle), "{flags:?}: {}", stderr(&o));
     }
 }
 
