@@ -118,21 +118,25 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
     }
     let config = bench_config(args.d, args.k, args.batch, StepData::Fresh)?;
     ensure_memory("--d/--k/--batch", args.data.len() as u64 * config.memory_bytes())?;
-    let engine = select_engine(args.backend)?;
-    if args.vs_sgemm {
-        ensure(engine.info().backend == "cpu", "--vs-sgemm", "set", "only with the cpu backend")?;
-    }
-    let fused_engine = if fused {
-        Some(GpuEngine::with_options(GpuOptions { fused_sampling: true, ..GpuOptions::default() })?)
+    // The selected engine for fresh and fixed data, one that samples inside its products for
+    // fresh-fused: each made only if a variant needs it.
+    let plain =
+        if args.data.iter().any(|&d| d != StepData::FreshFused) { Some(select_engine(args.backend)?) } else { None };
+    let fused_engine: Option<Box<dyn Engine>> = if fused {
+        Some(Box::new(GpuEngine::with_options(GpuOptions { fused_sampling: true, ..GpuOptions::default() })?))
     } else {
         None
     };
+    if args.vs_sgemm {
+        let cpu = plain.as_ref().is_some_and(|e| e.info().backend == "cpu") && !fused;
+        ensure(cpu, "--vs-sgemm", "set", "only with the cpu backend")?;
+    }
     let variants: Vec<Variant> = args
         .data
         .iter()
-        .map(|&data| match (data, &fused_engine) {
-            (StepData::FreshFused, Some(fused)) => Variant { engine: fused as &dyn Engine, data },
-            _ => Variant { engine: engine.as_ref(), data },
+        .map(|&data| {
+            let engine = if data == StepData::FreshFused { &fused_engine } else { &plain };
+            Variant { engine: engine.as_deref().expect("made above for every variant"), data }
         })
         .collect();
     let shape = (args.d, args.k, args.batch);
