@@ -9,18 +9,20 @@
 //! backend has one thread pool: `matrixmultiply`'s own (its `threading` feature, a second pool
 //! of crossbeam-channel workers) woke its threads through the kernel for every depth block, and
 //! on a 2-core machine its workers and rayon's idle ones took turns on the cores (about 45% of
-//! a (64, 256, 4096) step's samples in the scheduler under `perf`, 5% since). Measured interleaved on a 2-core
-//! AVX-512 machine, on the training step's two products and a 2048³ one, this kernel ran level
-//! with numpy's OpenBLAS and 1.2–1.5× faster than `matrixmultiply`; the AVX-512 path of the
-//! `gemm` crate (0.19) was slower than `matrixmultiply` there. A 6×16 AVX2 micro-kernel in this
-//! layout (12 ymm accumulators) was tried on a 2-core AMD EPYC with AVX2 only and ran at
-//! 0.55–0.96× `matrixmultiply`'s speed on the step's products and a 2048³ one, and the `gemm`
-//! crate (0.19, rayon threads) at 0.78–1.14× (0.87× at 2048³), so AVX2 CPUs keep
-//! `matrixmultiply` (ad-hoc loops timing both in alternation, five rounds, medians). Retried
-//! after the move to rayon tasks, with plain stores for whole tiles (AMD microcodes masked
-//! moves; masking every tile had cost 0.47–0.65× at the (4096, 64, 256) forward product) and
-//! KC ∈ {128, 256, 512} × NC ∈ {64, 128, 256}: 0.72–1.17× `matrixmultiply` round by round,
-//! no setting ahead at every shape, so it was not kept either.
+//! a (64, 256, 4096) step's samples in the scheduler under `perf`, 5% since).
+//!
+//! Measured interleaved on a 2-core AVX-512 machine, on the training step's two products and a
+//! 2048³ one, the packed kernel ran level with numpy's OpenBLAS and 1.2–1.5× faster than
+//! `matrixmultiply`; the AVX-512 path of the `gemm` crate (0.19) was slower than
+//! `matrixmultiply` there. A 6×16 AVX2 micro-kernel in this layout (12 ymm accumulators) was
+//! tried on a 2-core AMD EPYC with AVX2 only and ran at 0.55–0.96× `matrixmultiply`'s speed on
+//! the step's products and a 2048³ one, and the `gemm` crate (0.19, rayon threads) at
+//! 0.78–1.14× (0.87× at 2048³), so AVX2 CPUs keep `matrixmultiply` (ad-hoc loops timing both
+//! in alternation, five rounds, medians). Retried after the move to rayon tasks, with plain
+//! stores for whole tiles (AMD microcodes masked moves; masking every tile had cost 0.47–0.65×
+//! at the (4096, 64, 256) forward product) and KC ∈ {128, 256, 512} × NC ∈ {64, 128, 256}:
+//! 0.72–1.17× `matrixmultiply` round by round, no setting ahead at every shape, so it was not
+//! kept either.
 
 use rayon::prelude::*;
 

@@ -437,9 +437,10 @@ mod tests {
             s.c = 0.25;
             let (mut z, mut p) = (vec![0.0; rows * k], vec![0.0; rows]);
             forward(&s, &x, &mut z, &mut p);
+            // The same student with |a|: its output less c is Σ|a_j ReLU(z_j)|.
+            let mut t = s.clone();
+            t.a.iter_mut().for_each(|a| *a = a.abs());
             for (r, (x, &p)) in x.chunks(d).zip(&p).enumerate() {
-                let mut t = s.clone();
-                t.a.iter_mut().for_each(|a| *a = a.abs());
                 let scale = t.eval(x) - f64::from(t.c);
                 assert!(
                     (f64::from(p) - s.eval(x)).abs() <= 1e-5 * (1.0 + scale),

@@ -12,6 +12,9 @@ use crate::math::fastmath::box_muller;
 use crate::math::philox::{Key, PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1, uniform_f32};
 use crate::sampling::streams::Stream;
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 /// Counters run through Philox side by side.
 pub const LANES: usize = 16;
 /// Rows per parallel task.
@@ -42,9 +45,6 @@ fn philox_lanes(ctr: &mut [[u32; LANES]; 4], key: Key) {
         }
     }
 }
-
-#[cfg(target_arch = "x86_64")]
-mod avx2;
 
 /// The Philox words of `block` of samples `first .. first + LANES` of `stream`, lane l holding
 /// sample `first + l` (the teacher's scalar slots).
