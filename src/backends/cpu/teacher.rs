@@ -19,16 +19,41 @@ pub fn triangle_wave_f32(t: f32) -> f32 {
     (t - t.round()).abs()
 }
 
-/// Label noise ξ (variance σ²) from words 0 and 1 of a sample's label-noise slot.
+/// Label noise ξ (variance σ²) of model `model` from words 0 and 1 of a sample's label-noise
+/// slot.
 #[inline(always)]
-fn label_noise(teacher: &Teacher, words: [u32; 2]) -> f32 {
+fn label_noise(model: NoiseModel, sigma: f32, words: [u32; 2]) -> f32 {
     let (u0, u1) = (uniform_f32(words[0]), uniform_f32(words[1]));
-    let sigma = teacher.sigma;
-    match teacher.noise {
+    match model {
         NoiseModel::Gaussian => sigma * box_muller(u0, u1)[0],
         NoiseModel::Uniform => sigma * 3f32.sqrt() * (2.0 * u0 - 1.0),
         NoiseModel::Laplace => sigma * std::f32::consts::FRAC_1_SQRT_2 * (ln(u1) - ln(u0)),
     }
+}
+
+/// [`label_noise`] for the [`SAMPLE_LANES`] samples whose words are `words`: the model is
+/// matched once, outside the lanes, so each model's loop vectorises.
+#[inline(always)]
+fn label_noise_lanes(teacher: &Teacher, words: &[[u32; SAMPLE_LANES]; 4]) -> [f32; SAMPLE_LANES] {
+    let sigma = teacher.sigma;
+    match teacher.noise {
+        NoiseModel::Gaussian => noise_lanes(NoiseModel::Gaussian, sigma, words),
+        NoiseModel::Uniform => noise_lanes(NoiseModel::Uniform, sigma, words),
+        NoiseModel::Laplace => noise_lanes(NoiseModel::Laplace, sigma, words),
+    }
+}
+
+/// [`label_noise`] of one model lane by lane (inlined, with the model a constant, into the
+/// vectorised caller: a closure here was compiled on its own, without the caller's vector
+/// extensions).
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
+fn noise_lanes(model: NoiseModel, sigma: f32, words: &[[u32; SAMPLE_LANES]; 4]) -> [f32; SAMPLE_LANES] {
+    let mut xi = [0f32; SAMPLE_LANES];
+    for l in 0..SAMPLE_LANES {
+        xi[l] = label_noise(model, sigma, [words[0][l], words[1][l]]);
+    }
+    xi
 }
 
 /// The slot of the words [`target_and_clean_label`] reads besides ⟨w, x⟩: the null's phase, or
@@ -108,12 +133,12 @@ fn targets_and_labels(teacher: &Teacher, scalars: &Stream, first: u64, inner: &[
         inner.chunks(SAMPLE_LANES).zip(targets.chunks_mut(SAMPLE_LANES)).zip(labels.chunks_mut(SAMPLE_LANES)).enumerate()
     {
         let index = first + (chunk * SAMPLE_LANES) as u64;
-        let noise = sample_words(scalars, index, Scalar::LabelNoise as u32);
+        let xi = label_noise_lanes(teacher, &sample_words(scalars, index, Scalar::LabelNoise as u32));
         let side = side.map_or([[0; SAMPLE_LANES]; 4], |slot| sample_words(scalars, index, slot as u32));
         for l in 0..inner.len() {
             let (target, clean) = target_and_clean_label(teacher, [side[0][l], side[1][l]], inner[l]);
             targets[l] = target;
-            labels[l] = clean + label_noise(teacher, [noise[0][l], noise[1][l]]);
+            labels[l] = clean + xi[l];
         }
     }
 }
@@ -151,7 +176,7 @@ mod tests {
         let inner = t.w.iter().zip(x).fold(0.0f32, |acc, (w, x)| acc + w * x);
         let side = side_slot(t).map_or([0, 0], words);
         let (target, clean) = target_and_clean_label(t, side, inner);
-        (target, clean + label_noise(t, words(Scalar::LabelNoise)))
+        (target, clean + label_noise(t.noise, t.sigma, words(Scalar::LabelNoise)))
     }
 
     #[test]
