@@ -43,10 +43,6 @@ def json_rows(cmd, env=None):
     return rows
 
 
-def median_steps_per_s(rows, variant=None):
-    return statistics.median(r["steps_per_s"] for r in rows if variant is None or r["variant"] == variant)
-
-
 def quartiles(xs):
     q = statistics.quantiles(xs, n=4, method="inclusive") if len(xs) > 1 else [xs[0]] * 3
     return q[0], q[2]
@@ -131,11 +127,12 @@ def main():
                 rows = json_rows(cmd, env)
                 meta.setdefault(cmd[0], rows[0])
                 if who != "ours":
-                    measured[("numpy", who)].append(median_steps_per_s(rows))
+                    measured[("numpy", who)].append(statistics.median(x["steps_per_s"] for x in rows))
                     continue
-                for label, _ in VARIANTS:
-                    measured[("ours", label)].append(median_steps_per_s(rows, label))
+                # Each variant's repeats in repeat order, so the i-th fresh and fixed ran together.
                 by_variant = {label: [x["steps_per_s"] for x in rows if x["variant"] == label] for label, _ in VARIANTS}
+                for label, _ in VARIANTS:
+                    measured[("ours", label)].append(statistics.median(by_variant[label]))
                 ratios = [f / x for f, x in zip(by_variant["fresh"], by_variant["fixed"])]
                 pairs += ratios
                 round_medians.append(statistics.median(ratios))

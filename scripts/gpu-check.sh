@@ -4,8 +4,9 @@
 # kernel benches on the `gpu` grid (five large shapes, ~6 minutes of benches, designed for a
 # datacenter GPU), with the GEMM tuner timing every variant per shape class first (its choices
 # and timings land in <out>/gemm-tuning.json and in the tables' backend lines), and
-# `clwe-bench report`, written to results/timings/<adapter>/; it ends by printing what to commit. `--software` does the same on Mesa's software adapter at smoke size
-# (what CI runs) and writes to target/gpu-check/<adapter>/, never to results/.
+# `clwe-bench report`, written to results/timings/<adapter>/; it ends by printing what to
+# commit. `--software` does the same on Mesa's software adapter at smoke size (what CI runs)
+# and writes to target/gpu-check/<adapter>/, never to results/.
 #   bash scripts/gpu-check.sh [--software]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -116,8 +116,12 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
     if fused {
         ensure(args.backend == BackendChoice::Wgpu, "--data", "fresh-fused", "only with --backend wgpu")?;
     }
-    let config = bench_config(args.d, args.k, args.batch, StepData::Fresh)?;
-    ensure_memory("--d/--k/--batch", args.data.len() as u64 * config.memory_bytes())?;
+    // Every variant holds its own trainer (a fixed one its training set too).
+    let mut memory = 0;
+    for &data in &args.data {
+        memory += bench_config(args.d, args.k, args.batch, data)?.memory_bytes();
+    }
+    ensure_memory("--d/--k/--batch", memory)?;
     // The selected engine for fresh and fixed data, one that samples inside its products for
     // fresh-fused: each made only if a variant needs it.
     let plain =
