@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use clwe_bench::backends::Phase;
-use clwe_bench::backends::cpu::generate::gaussian_batch;
+use clwe_bench::backends::cpu::generate::{gaussian_batch, gaussian_rows};
 use clwe_bench::backends::cpu::step::{self, CpuTrainer, Grads};
 use clwe_bench::backends::cpu::teacher::teacher;
 use clwe_bench::backends::gpu::kernels::GemmVariant;
@@ -155,10 +155,10 @@ fn teacher_labels_match_the_cpu_from_memory_and_in_kernel() {
         let rows = 300u32;
         let inputs = Stream::new(t.seed, 0, Role::TrainInputs);
         let scalars = Stream::new(t.seed, 0, Role::TrainScalars);
-        let mut x = vec![0f32; rows as usize * d];
-        gaussian_batch(&inputs, 0, d, &mut x);
+        let (mut x, mut inner) = (vec![0f32; rows as usize * d], vec![0f32; rows as usize]);
+        gaussian_rows(&inputs, 0, d, &mut x, Some((&t.w, &mut inner)));
         let (mut targets, mut labels) = (vec![0f32; rows as usize], vec![0f32; rows as usize]);
-        teacher(&t, &scalars, 0, &x, &mut targets, &mut labels);
+        teacher(&t, &scalars, 0, &inner, &mut targets, &mut labels);
         for fresh in [false, true] {
             let dims = Dims {
                 d: d as u32,

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::gemm::{Operand, sgemm};
-use super::generate::gaussian_batch;
+use super::generate::gaussian_rows;
 use super::teacher::teacher;
 use crate::backends::{
     DataSource, Directions, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
@@ -21,6 +21,8 @@ use crate::sampling::streams::{Role, Stream};
 const REDUCTION_PARTS: usize = 16;
 /// Parameters per parallel update task.
 const UPDATE_CHUNK: usize = 1 << 14;
+/// Rows sampled per parallel task (a multiple of the teacher's 16 Philox lanes).
+const SAMPLE_ROWS_PER_TASK: usize = 64;
 /// Test rows evaluated per chunk.
 const EVAL_CHUNK: usize = 4096;
 
@@ -210,22 +212,42 @@ pub fn apply_update(opt: Optimizer, adam: Option<&mut AdamState>, s: &mut Studen
     }
 }
 
-/// Inputs, targets and labels of a batch of rows.
+/// Inputs, their inner products with the teacher's w, targets and labels of a batch of rows.
 struct Batch {
     x: Vec<f32>,
+    inner: Vec<f32>,
     targets: Vec<f32>,
     labels: Vec<f32>,
 }
 
 impl Batch {
     fn new(rows: usize, d: usize) -> Self {
-        Self { x: vec![0.0; rows * d], targets: vec![0.0; rows], labels: vec![0.0; rows] }
+        Self { x: vec![0.0; rows * d], inner: vec![0.0; rows], targets: vec![0.0; rows], labels: vec![0.0; rows] }
     }
 
-    /// Samples `first ..` of the `inputs`/`scalars` streams.
+    /// Keeps the first `rows` rows.
+    fn truncate(&mut self, rows: usize, d: usize) {
+        self.x.truncate(rows * d);
+        for v in [&mut self.inner, &mut self.targets, &mut self.labels] {
+            v.truncate(rows);
+        }
+    }
+
+    /// Samples `first ..` of the `inputs`/`scalars` streams: each task draws its rows, their
+    /// inner products with w, then their labels, so sampling is one pass over the threads.
     fn draw(&mut self, config: &TrainConfig, inputs: &Stream, scalars: &Stream, first: u64) {
-        gaussian_batch(inputs, first, config.d, &mut self.x);
-        teacher(&config.teacher, scalars, first, &self.x, &mut self.targets, &mut self.labels);
+        let (d, w) = (config.d, &config.teacher.w);
+        self.x
+            .par_chunks_mut(SAMPLE_ROWS_PER_TASK * d)
+            .zip(self.inner.par_chunks_mut(SAMPLE_ROWS_PER_TASK))
+            .zip(self.targets.par_chunks_mut(SAMPLE_ROWS_PER_TASK))
+            .zip(self.labels.par_chunks_mut(SAMPLE_ROWS_PER_TASK))
+            .enumerate()
+            .for_each(|(task, (((x, inner), targets), labels))| {
+                let first = first + (task * SAMPLE_ROWS_PER_TASK) as u64;
+                gaussian_rows(inputs, first, d, x, Some((w, &mut *inner)));
+                teacher(&config.teacher, scalars, first, inner, targets, labels);
+            });
     }
 }
 
@@ -367,9 +389,7 @@ impl Trainer for CpuTrainer {
         let mut batch = Batch::new(EVAL_CHUNK, d);
         for first in (0..n_test).step_by(EVAL_CHUNK) {
             let rows = (n_test - first).min(EVAL_CHUNK as u64) as usize;
-            batch.x.truncate(rows * d);
-            batch.targets.truncate(rows);
-            batch.labels.truncate(rows);
+            batch.truncate(rows, d);
             batch.draw(&self.config, &inputs, &scalars, first);
             let p = &mut self.g[..rows];
             forward(&self.student, &batch.x, &mut self.z, p);
@@ -404,6 +424,7 @@ pub fn evaluate(p: &[f32], targets: &[f32], trivial: f32) -> EvalSums {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backends::cpu::generate::gaussian_batch;
     use crate::backends::{LrSchedule, Teacher};
     use crate::math::target::CappedTriangle;
     use crate::params::NoiseModel;

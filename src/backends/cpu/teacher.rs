@@ -4,8 +4,6 @@
 //! For the null, f = φ(U) with U = 1 − u from the phase slot; for CLWE-derived labels the
 //! label's clean part is φ(t + e) (uncapped), e from the CLWE-error slot, while f stays g_M(t).
 
-use rayon::prelude::*;
-
 use super::generate::{LANES as SAMPLE_LANES, sample_words};
 use crate::backends::Teacher;
 use crate::math::fastmath::{box_muller, ln};
@@ -86,48 +84,12 @@ fn target_and_clean_label(teacher: &Teacher, side: [u32; 2], inner: f32) -> (f32
     (f, triangle_wave_f32(t + e))
 }
 
-/// Rows per parallel task.
-const ROWS_PER_TASK: usize = 256;
-/// Rows whose inner products are accumulated side by side.
-const LANES: usize = 8;
-
 crate::multiversion! {
-/// `out[r] = Σ_c w_c x_rc` summed in order of c (as the shader does), for the rows of `x`:
-/// [`LANES`] rows at a time, so the additions of different rows overlap instead of one row's
-/// chain of d dependent additions setting the pace.
-fn inner_products(w: &[f32], x: &[f32], out: &mut [f32]) {
-    let mut acc = [0f32; LANES];
-    for (x, out) in x.chunks(LANES * w.len()).zip(out.chunks_mut(LANES)) {
-        let rows = out.len();
-        // A whole group passes the constant LANES (two inlined copies), so its lanes unroll.
-        if rows == LANES {
-            accumulate_rows(w, x, LANES, &mut acc);
-        } else {
-            accumulate_rows(w, x, rows, &mut acc);
-        }
-        out.copy_from_slice(&acc[..rows]);
-    }
-}
-}
-
-/// `acc[l] = Σ_c w_c x_lc` for the first `rows` rows of `x`, summed in order of c.
-#[inline(always)]
+/// Targets and labels of samples `first ..` whose inputs have the inner products `inner` with
+/// the teacher's w (the projections of [`super::generate::gaussian_rows`]; unread for the
+/// null), on the calling thread, the Philox words of [`SAMPLE_LANES`] samples drawn at once.
 #[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
-fn accumulate_rows(w: &[f32], x: &[f32], rows: usize, acc: &mut [f32; LANES]) {
-    let d = w.len();
-    acc.fill(0.0);
-    for (c, &wc) in w.iter().enumerate() {
-        for l in 0..rows {
-            acc[l] += wc * x[l * d + c];
-        }
-    }
-}
-
-crate::multiversion! {
-/// Targets and labels of samples `first ..` given their inner products ⟨w, x⟩, the Philox
-/// words of [`SAMPLE_LANES`] samples drawn at once.
-#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
-fn targets_and_labels(teacher: &Teacher, scalars: &Stream, first: u64, inner: &[f32], targets: &mut [f32], labels: &mut [f32]) {
+pub fn teacher(teacher: &Teacher, scalars: &Stream, first: u64, inner: &[f32], targets: &mut [f32], labels: &mut [f32]) {
     let side = side_slot(teacher);
     for (chunk, ((inner, targets), labels)) in
         inner.chunks(SAMPLE_LANES).zip(targets.chunks_mut(SAMPLE_LANES)).zip(labels.chunks_mut(SAMPLE_LANES)).enumerate()
@@ -144,27 +106,10 @@ fn targets_and_labels(teacher: &Teacher, scalars: &Stream, first: u64, inner: &[
 }
 }
 
-/// Targets and labels of samples `first ..` whose inputs are the rows of `x`.
-pub fn teacher(teacher: &Teacher, scalars: &Stream, first: u64, x: &[f32], targets: &mut [f32], labels: &mut [f32]) {
-    let d = teacher.w.len();
-    x.par_chunks(ROWS_PER_TASK * d)
-        .zip(targets.par_chunks_mut(ROWS_PER_TASK))
-        .zip(labels.par_chunks_mut(ROWS_PER_TASK))
-        .enumerate()
-        .for_each(|(task, ((x, targets), labels))| {
-            let mut inner = [0f32; ROWS_PER_TASK];
-            let inner = &mut inner[..targets.len()];
-            if !teacher.null {
-                inner_products(&teacher.w, x, inner);
-            }
-            targets_and_labels(teacher, scalars, first + (task * ROWS_PER_TASK) as u64, inner, targets, labels);
-        });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::cpu::generate::gaussian_batch;
+    use crate::backends::cpu::generate::gaussian_rows;
     use crate::sampling::streams::Role;
 
     /// Sample `index`'s target and label, one sample at a time from its own Philox words.
@@ -181,35 +126,42 @@ mod tests {
 
     #[test]
     fn batched_labels_equal_labels_drawn_one_sample_at_a_time() {
-        // 600 rows cross task (256), inner-product (8) and Philox (16) lane boundaries.
-        let (d, rows, first) = (13, 600, 5_000);
-        let mut x = vec![0f32; rows * d];
-        gaussian_batch(&Stream::new(3, 1, Role::TrainInputs), first, d, &mut x);
+        // 600 rows cross projection (8 and 16) and Philox (16) lane boundaries;
+        // d = 13 draws with the lane kernel, d = 16 with the AVX2 one where the CPU has it.
+        let (rows, first) = (600, 5_000);
         let scalars = Stream::new(3, 1, Role::TrainScalars);
-        let w: Vec<f32> = (0..d).map(|c| (c as f32 - 6.0) / 20.0).collect();
-        for (noise, null, phase_noise) in [
-            (NoiseModel::Gaussian, false, 0.0),
-            (NoiseModel::Uniform, false, 0.0),
-            (NoiseModel::Laplace, false, 0.0),
-            (NoiseModel::Gaussian, true, 0.0),
-            (NoiseModel::Gaussian, false, 0.05),
-        ] {
-            let t = Teacher {
-                w: w.clone(),
-                gamma_s: 2.5,
-                cap_m: 4,
-                sigma: 0.1,
-                noise,
-                null,
-                phase_noise,
-                seed: 3,
-                instance: 1,
-            };
-            let (mut targets, mut labels) = (vec![0f32; rows], vec![0f32; rows]);
-            teacher(&t, &scalars, first, &x, &mut targets, &mut labels);
-            for r in 0..rows {
-                let expected = one_sample(&t, &scalars, first + r as u64, &x[r * d..(r + 1) * d]);
-                assert_eq!((targets[r], labels[r]), expected, "{noise:?} null {null} β {phase_noise} row {r}");
+        for d in [13, 16] {
+            let w: Vec<f32> = (0..d).map(|c| (c as f32 - 6.0) / 20.0).collect();
+            let (mut x, mut inner) = (vec![0f32; rows * d], vec![0f32; rows]);
+            gaussian_rows(&Stream::new(3, 1, Role::TrainInputs), first, d, &mut x, Some((&w, &mut inner)));
+            for (noise, null, phase_noise) in [
+                (NoiseModel::Gaussian, false, 0.0),
+                (NoiseModel::Uniform, false, 0.0),
+                (NoiseModel::Laplace, false, 0.0),
+                (NoiseModel::Gaussian, true, 0.0),
+                (NoiseModel::Gaussian, false, 0.05),
+            ] {
+                let t = Teacher {
+                    w: w.clone(),
+                    gamma_s: 2.5,
+                    cap_m: 4,
+                    sigma: 0.1,
+                    noise,
+                    null,
+                    phase_noise,
+                    seed: 3,
+                    instance: 1,
+                };
+                let (mut targets, mut labels) = (vec![0f32; rows], vec![0f32; rows]);
+                teacher(&t, &scalars, first, &inner, &mut targets, &mut labels);
+                for r in 0..rows {
+                    let expected = one_sample(&t, &scalars, first + r as u64, &x[r * d..(r + 1) * d]);
+                    assert_eq!(
+                        (targets[r], labels[r]),
+                        expected,
+                        "d {d} {noise:?} null {null} β {phase_noise} row {r}"
+                    );
+                }
             }
         }
     }

@@ -155,94 +155,96 @@ fn box_muller8(u0: __m256, u1: __m256) -> [__m256; 2] {
     [_mm256_mul_ps(r, c), _mm256_mul_ps(r, s)]
 }
 
-/// The four normals of each of eight lanes, lane after lane (a 4×8 transpose).
+/// The four normals of each of eight lanes (rows) as 128-bit halves: vector i holds lane i's
+/// normals in its low half and lane i + 4's in its high half (a 4×8 transpose, less the
+/// cross-half permutes that storing the halves row by row makes unnecessary).
 #[inline]
 #[target_feature(enable = "avx2")]
-fn interleave(n: [__m256; 4]) -> [__m256; 4] {
+fn transpose_halves(n: [__m256; 4]) -> [__m256; 4] {
     let (t0, t1) = (_mm256_unpacklo_ps(n[0], n[1]), _mm256_unpackhi_ps(n[0], n[1]));
     let (t2, t3) = (_mm256_unpacklo_ps(n[2], n[3]), _mm256_unpackhi_ps(n[2], n[3]));
-    // Lanes (0, 4), (1, 5), (2, 6), (3, 7), one per 128-bit half.
-    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-    let u1 = _mm256_shuffle_ps::<0xee>(t0, t2);
-    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-    let u3 = _mm256_shuffle_ps::<0xee>(t1, t3);
     [
-        _mm256_permute2f128_ps::<0x20>(u0, u1),
-        _mm256_permute2f128_ps::<0x20>(u2, u3),
-        _mm256_permute2f128_ps::<0x31>(u0, u1),
-        _mm256_permute2f128_ps::<0x31>(u2, u3),
+        _mm256_shuffle_ps::<0x44>(t0, t2),
+        _mm256_shuffle_ps::<0xee>(t0, t2),
+        _mm256_shuffle_ps::<0x44>(t1, t3),
+        _mm256_shuffle_ps::<0xee>(t1, t3),
     ]
 }
 
-/// `out` (whole rows of a dimension d that is a multiple of 4) ← the normals of samples
-/// `first ..` of `stream`: pair p (row p / (d/4), block p % (d/4)) fills `out[4p .. 4p + 4]`.
-/// Rows are counted in u32 lanes from `first` (a chunk holds far fewer than 2³² rows), the
-/// sample index's high word taking the carry out of its low word.
+/// The sample-index words (low, high) of the eight rows `first + row .. first + row + 8`,
+/// counted in u32 lanes from `first` (a chunk holds far fewer than 2³² rows), the high word
+/// taking the carry out of the low one.
+#[inline]
 #[target_feature(enable = "avx2")]
-pub fn fill_contiguous(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+fn index_words(first: u64, row: usize) -> (__m256i, __m256i) {
+    let first_lo = _mm256_set1_epi32(first as u32 as i32);
+    let lo = _mm256_add_epi32(
+        first_lo,
+        _mm256_add_epi32(_mm256_set1_epi32(row as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+    );
+    // Unsigned lo < first_lo (a carry): compare with the sign bits flipped.
+    let sign = _mm256_set1_epi32(i32::MIN);
+    let carry = _mm256_cmpgt_epi32(_mm256_xor_si256(first_lo, sign), _mm256_xor_si256(lo, sign));
+    (lo, _mm256_sub_epi32(_mm256_set1_epi32((first >> 32) as i32), carry))
+}
+
+/// `out` (whole rows of a dimension d that is a multiple of 4) ← the normals of samples
+/// `first ..` of `stream` (block b of a row fills its coordinates 4b .. 4b + 4), and with a
+/// projection (w, p), p[r] = Σ_c w_c x_rc summed in order of c as the scalar code sums it.
+/// Sixteen rows, one per lane of two vectors, walk their blocks together: block b of the
+/// sixteen is one Philox call on two interleaved groups, and each row's four new normals
+/// extend its projection in registers before they are stored, so the projection costs no
+/// second pass over the batch.
+#[target_feature(enable = "avx2")]
+pub fn fill_rows(stream: &Stream, first: u64, d: usize, out: &mut [f32], mut projection: Option<(&[f32], &mut [f32])>) {
     debug_assert!(d.is_multiple_of(4) && out.len().is_multiple_of(d));
-    let bpr = (d / 4) as i32;
-    let pairs = out.len() / 4;
-    let (row_step, block_step) = (_mm256_set1_epi32(8 / bpr), _mm256_set1_epi32(8 % bpr));
-    let lanes = |f: fn(i32, i32) -> i32| {
-        let values: [i32; 8] = std::array::from_fn(|l| f(l as i32, bpr));
-        // SAFETY: `values` holds the eight words loaded.
-        unsafe { _mm256_loadu_si256(values.as_ptr().cast()) }
-    };
-    let (mut rows, mut blocks) = (lanes(|l, bpr| l / bpr), lanes(|l, bpr| l % bpr));
-    let (first_lo, first_hi) = (_mm256_set1_epi32(first as u32 as i32), _mm256_set1_epi32((first >> 32) as i32));
-    let (tag, bpr_v, sign) =
-        (_mm256_set1_epi32(stream.tag() as i32), _mm256_set1_epi32(bpr), _mm256_set1_epi32(i32::MIN));
-    let key = stream.key();
-    // The counters of eight pairs, and the cursor moved on by eight pairs: blocks by 8 mod bpr,
-    // rows by 8 / bpr plus the carry.
-    let counters = |rows: __m256i, blocks: __m256i| {
-        let lo = _mm256_add_epi32(first_lo, rows);
-        // Unsigned lo < first_lo (a carry): compare with the sign bits flipped.
-        let carry = _mm256_cmpgt_epi32(_mm256_xor_si256(first_lo, sign), _mm256_xor_si256(lo, sign));
-        [blocks, lo, _mm256_sub_epi32(first_hi, carry), tag]
-    };
-    let advance = |rows: __m256i, blocks: __m256i| {
-        let next = _mm256_add_epi32(blocks, block_step);
-        let wraps = _mm256_cmpgt_epi32(next, _mm256_sub_epi32(bpr_v, _mm256_set1_epi32(1)));
-        (
-            _mm256_sub_epi32(_mm256_add_epi32(rows, row_step), wraps),
-            _mm256_sub_epi32(next, _mm256_and_si256(wraps, bpr_v)),
-        )
-    };
-    // Sixteen pairs per iteration, as two groups of eight whose Philox chains interleave.
-    for start in (0..pairs).step_by(16) {
-        let first_group = counters(rows, blocks);
-        (rows, blocks) = advance(rows, blocks);
-        let second_group = counters(rows, blocks);
-        (rows, blocks) = advance(rows, blocks);
-        for (g, words) in philox([first_group, second_group], key).into_iter().enumerate() {
-            let begin = 4 * (start + 8 * g);
-            if begin >= out.len() {
-                break;
+    let rows = out.len() / d;
+    let (tag, key) = (_mm256_set1_epi32(stream.tag() as i32), stream.key());
+    for start in (0..rows).step_by(16) {
+        let groups = [index_words(first, start), index_words(first, start + 8)];
+        let mut sums = [_mm256_setzero_ps(); 2];
+        for block in 0..d / 4 {
+            let b = _mm256_set1_epi32(block as i32);
+            let counters = groups.map(|(lo, hi)| [b, lo, hi, tag]);
+            for (g, words) in philox(counters, key).into_iter().enumerate() {
+                let [n0, n1] = box_muller8(uniform8(words[0]), uniform8(words[1]));
+                let [n2, n3] = box_muller8(uniform8(words[2]), uniform8(words[3]));
+                let normals = [n0, n1, n2, n3];
+                if let Some((w, _)) = &projection {
+                    for (n, &w) in normals.iter().zip(&w[4 * block..4 * block + 4]) {
+                        sums[g] = _mm256_add_ps(sums[g], _mm256_mul_ps(_mm256_set1_ps(w), *n));
+                    }
+                }
+                store_rows(transpose_halves(normals), out, d, start + 8 * g, 4 * block);
             }
-            let [n0, n1] = box_muller8(uniform8(words[0]), uniform8(words[1]));
-            let [n2, n3] = box_muller8(uniform8(words[2]), uniform8(words[3]));
-            let end = (begin + 32).min(out.len());
-            store(interleave([n0, n1, n2, n3]), &mut out[begin..end]);
+        }
+        if let Some((_, p)) = &mut projection {
+            for (g, sum) in sums.into_iter().enumerate() {
+                let mut lanes = [0f32; 8];
+                // SAFETY: `lanes` holds the eight floats stored.
+                unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+                let row = (start + 8 * g).min(rows);
+                let len = (rows - row).min(8);
+                p[row..row + len].copy_from_slice(&lanes[..len]);
+            }
         }
     }
 }
 
-/// The 32 floats of `v` into `dst` (its first `dst.len()` of them, if fewer).
+/// The four normals of each of the eight rows `row ..` (as [`transpose_halves`] holds them)
+/// into columns `col .. col + 4` of those rows of `out` that exist.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn store(v: [__m256; 4], dst: &mut [f32]) {
-    let mut tail = [0f32; 32];
-    let whole = dst.len() == 32;
-    let target = if whole { dst.as_mut_ptr() } else { tail.as_mut_ptr() };
-    for (i, v) in v.into_iter().enumerate() {
-        // SAFETY: `target` holds 32 floats, this store covers 8 of them.
-        unsafe { _mm256_storeu_ps(target.add(8 * i), v) };
-    }
-    if !whole {
-        let len = dst.len();
-        dst.copy_from_slice(&tail[..len]);
+fn store_rows(halves: [__m256; 4], out: &mut [f32], d: usize, row: usize, col: usize) {
+    let rows = out.len() / d;
+    for (i, v) in halves.into_iter().enumerate() {
+        for (r, half) in [(row + i, _mm256_castps256_ps128(v)), (row + i + 4, _mm256_extractf128_ps::<1>(v))] {
+            if r < rows {
+                let dst = &mut out[r * d + col..r * d + col + 4];
+                // SAFETY: `dst` holds the four floats stored.
+                unsafe { _mm_storeu_ps(dst.as_mut_ptr(), half) };
+            }
+        }
     }
 }
 

@@ -61,27 +61,41 @@ pub fn sample_words(stream: &Stream, first: u64, block: u32) -> [[u32; LANES]; 4
 }
 
 /// Fills `out` (rows × d, row-major) with the standard normals of samples
-/// `first .. first + rows` of `stream` (coordinate c from block c/4, position c%4).
+/// `first .. first + rows` of `stream` (coordinate c from block c/4, position c%4), in tasks of
+/// [`ROWS_PER_TASK`] rows.
 pub fn gaussian_batch(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
     assert_eq!(out.len() % d, 0, "output is not a whole number of rows");
-    let kernel = Kernel::best(d);
     out.par_chunks_mut(ROWS_PER_TASK * d).enumerate().for_each(|(task, chunk)| {
-        let first_row = first + (task * ROWS_PER_TASK) as u64;
-        kernel.fill(stream, first_row, d, chunk);
+        gaussian_rows(stream, first + (task * ROWS_PER_TASK) as u64, d, chunk, None);
     });
 }
 
-/// The implementations of a chunk of [`gaussian_batch`]; all give the same bits.
+/// A projection of a batch's rows on a vector w: `(w, p)`, p_r = Σ_c w_c x_rc summed in order
+/// of c (as `shaders/teacher.wgsl` sums ⟨w, x⟩).
+pub type Projection<'a> = (&'a [f32], &'a mut [f32]);
+
+/// The rows of [`gaussian_batch`] from sample `first` into `out` (whole rows) on the calling
+/// thread, with their projections where asked for (computed as the rows are drawn).
+pub fn gaussian_rows(stream: &Stream, first: u64, d: usize, out: &mut [f32], projection: Option<Projection>) {
+    if let Some((w, p)) = &projection {
+        assert!(w.len() == d && p.len() * d == out.len(), "one weight per coordinate, one projection per row");
+    }
+    Kernel::best(d).fill(stream, first, d, out, projection);
+}
+
+/// The implementations of [`gaussian_rows`]; all give the same bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernel {
-    /// [`fill_chunk`]: 16 lanes compiled for the CPU's vector extensions (AVX-512 included).
+    /// [`fill_chunk`]: 16 lanes compiled for the CPU's vector extensions (AVX-512 included),
+    /// then [`project`] over the chunk.
     Lanes,
-    /// [`avx2::fill_contiguous`]: AVX2 intrinsics, for dimensions that are multiples of 4 on
-    /// CPUs without AVX-512. On a 2-core AMD EPYC it drew a 4096×64 batch on one thread in
-    /// 2.1–2.3 ns per normal against the lane kernel's 3.0–3.2 (an ad-hoc loop of 300 batches,
-    /// the two builds alternated three times; `cargo bench --bench kernels -- generate` times
-    /// the whole sampling phase). AVX-512 CPUs keep the lane kernel, whose 16 lanes are one
-    /// vector there and whose speed this kernel was not measured against.
+    /// [`avx2::fill_rows`]: AVX2 intrinsics, for dimensions that are multiples of 4 on CPUs
+    /// without AVX-512, projecting the rows as it draws them. On a 2-core AMD EPYC it drew a
+    /// 4096×64 batch on one thread in 2.1–2.3 ns per normal against the lane kernel's 3.0–3.2
+    /// (an ad-hoc loop of 300 batches, the two builds alternated three times; `cargo bench
+    /// --bench kernels -- generate` times the whole sampling phase). AVX-512 CPUs keep the
+    /// lane kernel, whose 16 lanes are one vector there and whose speed this kernel was not
+    /// measured against.
     #[cfg(target_arch = "x86_64")]
     Avx2,
 }
@@ -96,13 +110,55 @@ impl Kernel {
         Self::Lanes
     }
 
-    /// Fills the chunk `out` (whole rows) with the normals of samples `first ..`.
-    fn fill(self, stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
+    /// Fills the chunk `out` (whole rows) with the normals of samples `first ..`, and projects
+    /// them.
+    fn fill(self, stream: &Stream, first: u64, d: usize, out: &mut [f32], projection: Option<Projection>) {
         match self {
-            Self::Lanes => fill_chunk(stream, first, d, out),
+            Self::Lanes => {
+                fill_chunk(stream, first, d, out);
+                if let Some((w, p)) = projection {
+                    project(w, out, p);
+                }
+            }
             // SAFETY: chosen only where the CPU has AVX2 (`best`) or, in tests, checked there.
             #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => unsafe { avx2::fill_contiguous(stream, first, d, out) },
+            Self::Avx2 => unsafe { avx2::fill_rows(stream, first, d, out, projection) },
+        }
+    }
+}
+
+/// Rows whose projections [`project`] accumulates side by side.
+const PROJECTION_LANES: usize = 8;
+
+crate::multiversion! {
+/// `p[r] = Σ_c w_c x_rc` summed in order of c, for the rows of `x`: [`PROJECTION_LANES`] rows
+/// at a time, so the additions of different rows overlap instead of one row's chain of d
+/// dependent additions setting the pace.
+fn project(w: &[f32], x: &[f32], p: &mut [f32]) {
+    let mut acc = [0f32; PROJECTION_LANES];
+    for (x, p) in x.chunks(PROJECTION_LANES * w.len()).zip(p.chunks_mut(PROJECTION_LANES)) {
+        let rows = p.len();
+        // A whole group passes the constant PROJECTION_LANES (two inlined copies), so its
+        // lanes unroll.
+        if rows == PROJECTION_LANES {
+            accumulate_rows(w, x, PROJECTION_LANES, &mut acc);
+        } else {
+            accumulate_rows(w, x, rows, &mut acc);
+        }
+        p.copy_from_slice(&acc[..rows]);
+    }
+}
+}
+
+/// `acc[l] = Σ_c w_c x_lc` for the first `rows` rows of `x`, summed in order of c.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // lanes index several arrays in lockstep
+fn accumulate_rows(w: &[f32], x: &[f32], rows: usize, acc: &mut [f32; PROJECTION_LANES]) {
+    let d = w.len();
+    acc.fill(0.0);
+    for (c, &wc) in w.iter().enumerate() {
+        for l in 0..rows {
+            acc[l] += wc * x[l * d + c];
         }
     }
 }
@@ -193,9 +249,9 @@ mod tests {
         }
     }
 
-    /// The AVX2 kernel against the lane kernel, bit for bit: dimensions with 1 to 25 blocks
-    /// per row (8 lanes cross rows differently), partial last vectors, and sample indices whose
-    /// low word wraps inside the chunk (the high word's carry).
+    /// The AVX2 kernel against the lane kernel, bit for bit, normals and projections:
+    /// dimensions of 1 to 25 blocks per row, row counts that leave partial groups of 8 and 16,
+    /// and sample indices whose low word wraps inside the chunk (the high word's carry).
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx2_kernel_gives_the_lane_kernels_bits() {
@@ -204,14 +260,35 @@ mod tests {
             return;
         }
         let stream = Stream::new(7, 3, Role::TrainInputs);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for d in [4, 8, 12, 20, 28, 64, 100] {
-            for (first, rows) in [(0, 1), (5, 13), ((1u64 << 32) - 3, 9), (123_456_789_012, 64)] {
-                let (mut lanes, mut avx2) = (vec![0f32; rows * d], vec![1f32; rows * d]);
-                Kernel::Lanes.fill(&stream, first, d, &mut lanes);
-                Kernel::Avx2.fill(&stream, first, d, &mut avx2);
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&lanes), bits(&avx2), "d {d} first {first} rows {rows}");
+            let w: Vec<f32> = (0..d).map(|c| ((c * 37 % 11) as f32 - 5.0) / 7.0).collect();
+            for (first, rows) in
+                [(0, 1), (5, 13), ((1u64 << 32) - 3, 9), ((1u64 << 32) - 11, 21), (123_456_789_012, 64)]
+            {
+                let drawn = |kernel: Kernel, project: bool| {
+                    let (mut x, mut p) = (vec![1f32; rows * d], vec![1f32; rows]);
+                    kernel.fill(&stream, first, d, &mut x, project.then_some((w.as_slice(), p.as_mut_slice())));
+                    (bits(&x), project.then(|| bits(&p)))
+                };
+                let lanes = drawn(Kernel::Lanes, true);
+                assert_eq!(lanes, drawn(Kernel::Avx2, true), "d {d} first {first} rows {rows}");
+                assert_eq!(lanes.0, drawn(Kernel::Avx2, false).0, "d {d} first {first} rows {rows}, unprojected");
             }
+        }
+    }
+
+    #[test]
+    fn projections_are_the_rows_inner_products_in_order() {
+        let (d, rows) = (13, 40);
+        let w: Vec<f32> = (0..d).map(|c| (c as f32 - 6.0) / 20.0).collect();
+        let (mut x, mut p) = (vec![0f32; rows * d], vec![0f32; rows]);
+        gaussian_rows(&Stream::new(1, 0, Role::TrainInputs), 3, d, &mut x, Some((&w, &mut p)));
+        let mut alone = vec![0f32; rows * d];
+        gaussian_batch(&Stream::new(1, 0, Role::TrainInputs), 3, d, &mut alone);
+        assert_eq!(x, alone);
+        for (row, p) in x.chunks(d).zip(p) {
+            assert_eq!(p.to_bits(), w.iter().zip(row).fold(0f32, |acc, (w, x)| acc + w * x).to_bits());
         }
     }
 

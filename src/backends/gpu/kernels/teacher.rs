@@ -1,6 +1,6 @@
 //! `teacher` (shaders/teacher.wgsl): targets and labels of the rows: ℓ = g_M(γ_s⟨w,x⟩) + ξ (or the
-//! null); with FRESH it draws x itself. CPU reference: `backends::cpu::teacher::teacher`. Grid: one
-//! invocation per row.
+//! null); with FRESH it draws x itself. CPU reference: `backends::cpu::teacher::teacher`, given
+//! ⟨w, x⟩ from `generate::gaussian_rows`. Grid: one invocation per row.
 
 use super::{Dims, Dispatch, Kernel, max_per_dim, row_grid};
 use crate::backends::gpu::GpuContext;
