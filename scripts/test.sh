@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of the README: set-up, then every test (unit, property, statistical, CLI,
 # sweep kill/resume, and the WGSL kernels on whatever wgpu adapter exists), in release mode so
-# the benches reuse the build; then `scripts/gpu-check.sh --software` and the learner benches in
+# the benches reuse the build; the API docs with warnings denied; then `scripts/gpu-check.sh --software` and the learner benches in
 # smoke mode, so they cannot rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,9 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/clwe-bench-xdg}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --release 2>&1 | tee "$log"
+
+# The API docs build without a broken or private intra-doc link.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
 # The GPU check at smoke size on the software adapter (kernel benches and `report` included), and
 # the learner benches on one tiny case, so that neither can rot.

@@ -1,5 +1,5 @@
 //! Runtime selection of vector extensions for the CPU kernels. The crate is built for the
-//! baseline x86-64 (SSE2) so one binary runs anywhere; [`multiversion!`] compiles a kernel's body
+//! baseline x86-64 (SSE2) so one binary runs anywhere; [`multiversion!`](crate::multiversion) compiles a kernel's body
 //! three times (AVX-512, AVX2+FMA, baseline) and calls the best one the CPU supports.
 
 /// Defines `fn name(args)` whose body is compiled for AVX-512 and AVX2+FMA as well as the

@@ -1,6 +1,6 @@
 //! One SGD/Adam step of the student on the CPU, as the kernels the GPU runs:
 //! `forward` (Z = X·Vᵀ + b, fused ReLU and output layer), `residuals`, `head_grads` (dc, db, da
-//! and D = g·aᵀ ⊙ 1[Z > 0] in place of Z), `hidden_grad` (dV = Dᵀ·X) and `apply_update`.
+//! and D = g·aᵀ ⊙ 𝟙(Z > 0) in place of Z), `hidden_grad` (dV = Dᵀ·X) and `apply_update`.
 //! Matrix products go to [`super::gemm::sgemm`]; the elementwise kernels are compiled for the CPU's
 //! vector extensions ([`crate::multiversion!`]) and spread over rayon's threads.
 
@@ -140,7 +140,7 @@ impl Grads {
     }
 }
 
-/// dc = Σ g_i, da_j = Σ_i g_i ReLU(z_ij), db_j = Σ_i D_ij, and Z ← D = g·aᵀ ⊙ 1[Z > 0].
+/// dc = Σ g_i, da_j = Σ_i g_i ReLU(z_ij), db_j = Σ_i D_ij, and Z ← D = g·aᵀ ⊙ 𝟙(Z > 0).
 /// `partials` is scratch of length ≥ 2·REDUCTION_PARTS·k'.
 pub fn head_grads(s: &StudentParams, g: &[f32], z: &mut [f32], grads: &mut Grads, partials: &mut [f32]) {
     let k = s.width();

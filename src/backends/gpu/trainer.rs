@@ -3,7 +3,7 @@
 //! cursor advance on the device), and reads back only losses, evaluation sums and, on request,
 //! the student.
 //!
-//! One step, per chunk of rows: [gaussian_batch] → [teacher] → forward → residuals →
+//! One step, per chunk of rows: `gaussian_batch` → `teacher` → forward → residuals →
 //! hidden_grad (fused update of V on the last chunk) → head_grads (fused update of b, a, c);
 //! then advance. With fused sampling, forward, teacher and hidden_grad generate x in-kernel and
 //! no batch is stored.
