@@ -6,23 +6,51 @@
 # and timings land in <out>/gemm-tuning.json and in the tables' backend lines), and
 # `clwe-bench report`, written to results/timings/<adapter>/; it ends by printing what to
 # commit. `--software` does the same on Mesa's software adapter at smoke size (what CI runs)
-# and writes to target/gpu-check/<adapter>/, never to results/.
-#   bash scripts/gpu-check.sh [--software]
+# and writes to target/gpu-check/<adapter>/, never to results/. `--prebuilt DIR` runs the
+# programs that scripts/gpu-bundle.sh built into DIR instead of building with cargo, for a
+# machine without Rust or a network: it unpacks DIR's Vulkan/EGL loaders where libvulkan is
+# missing, points the loaders at NVIDIA's driver files where the image keeps them aside, and
+# leaves out the shader portability tests (they do not depend on the adapter; CI runs them).
+#   bash scripts/gpu-check.sh [--software] [--prebuilt DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-software=0
-case "${1:-}" in
-  "") ;;
-  --software) software=1 ;;
-  *) echo "gpu-check: unknown argument '$1' (expected --software or nothing)" >&2; exit 2 ;;
-esac
-bash scripts/setup.sh
+software=0 prebuilt=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --software) software=1 ;;
+    --prebuilt)
+      [ -n "${2:-}" ] && [ -x "${2:-}/clwe-bench" ] \
+        || { echo "gpu-check: --prebuilt '${2:-}' is not a folder made by scripts/gpu-bundle.sh" >&2; exit 2; }
+      prebuilt=$2
+      shift ;;
+    *) echo "gpu-check: unknown argument '$1' (expected --software or --prebuilt DIR)" >&2; exit 2 ;;
+  esac
+  shift
+done
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/clwe-bench-xdg}"
-cargo build --release
-bin=target/release/clwe-bench
+if [ -z "$prebuilt" ]; then
+  bash scripts/setup.sh
+  cargo build --release
+  bin=target/release/clwe-bench
+else
+  bin=$prebuilt/clwe-bench
+  echo "== prebuilt programs of revision $(cat "$prebuilt/REVISION" 2>/dev/null || echo unknown)"
+  # grep reads all of ldconfig's output (no -q), so pipefail never sees ldconfig cut off by SIGPIPE.
+  if ! ldconfig -p | grep libvulkan >/dev/null && compgen -G "$prebuilt/debs/*.deb" >/dev/null; then
+    echo "gpu-check: no libvulkan here; unpacking the loaders of $prebuilt/debs" >&2
+    for deb in "$prebuilt"/debs/*.deb; do dpkg -x "$deb" /; done
+    ldconfig
+  fi
+  nvidia=/usr/local/nvidia/share
+  if [ -f "$nvidia/vulkan/icd.d/nvidia_icd.json" ] && ! compgen -G "/usr/share/vulkan/icd.d/nvidia*" >/dev/null \
+     && ! compgen -G "/etc/vulkan/icd.d/nvidia*" >/dev/null; then
+    export VK_DRIVER_FILES=$nvidia/vulkan/icd.d/nvidia_icd.json
+    export __EGL_VENDOR_LIBRARY_FILENAMES=$nvidia/glvnd/egl_vendor.d/10_nvidia.json
+  fi
+fi
 echo "== adapters"
 $bin info
-adapter=$($bin info --json | /usr/bin/python3 -c '
+adapter=$($bin info --json | python3 -c '
 import json, sys
 software = sys.argv[1] == "1"
 usable = [a for a in json.load(sys.stdin)["adapters"] if a.get("usable")]
@@ -43,7 +71,12 @@ fi
 echo "== kernel and shader tests ($adapter)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! cargo test --release --test gpu_kernels --test shader_portability >"$log" 2>&1; then
+if [ -n "$prebuilt" ]; then
+  tests=("$prebuilt/gpu_kernels")
+else
+  tests=(cargo test --release --test gpu_kernels --test shader_portability)
+fi
+if ! "${tests[@]}" >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   echo "gpu-check: kernel tests failed" >&2
   exit 1
@@ -57,7 +90,12 @@ mkdir -p "$out"
 rm -f "$out/gemm-tuning.json"
 export CLWE_BENCH_TUNE=always CLWE_BENCH_CACHE_DIR="$out"
 start=$(date +%s)
-CRITERION_HOME="$criterion" CLWE_BENCH_GRID=$grid cargo bench --bench kernels -- "${bench_args[@]}" 2>&1 | tail -n 3
+if [ -n "$prebuilt" ]; then
+  benches=("$prebuilt/kernels" --bench)
+else
+  benches=(cargo bench --bench kernels --)
+fi
+CRITERION_HOME="$criterion" CLWE_BENCH_GRID=$grid "${benches[@]}" "${bench_args[@]}" 2>&1 | tail -n 3
 echo "benches took $(( $(date +%s) - start )) s"
 $bin report --criterion "$criterion" --out "$out"
 tables=("$out/timings-wgpu.md")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command of the README: set-up, then every test (unit, property, statistical, CLI,
 # sweep kill/resume, and the WGSL kernels on whatever wgpu adapter exists), in release mode so
-# the benches reuse the build; the API docs with warnings denied; then `scripts/gpu-check.sh --software` and the learner benches in
-# smoke mode, so they cannot rot.
+# the benches reuse the build; the API docs with warnings denied; then `scripts/gpu-check.sh
+# --software` (built here and from a prebuilt bundle) and the learner benches in smoke mode, so
+# they cannot rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,9 +15,13 @@ cargo test --release 2>&1 | tee "$log"
 # The API docs build without a broken or private intra-doc link.
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
-# The GPU check at smoke size on the software adapter (kernel benches and `report` included), and
-# the learner benches on one tiny case, so that neither can rot.
-bash scripts/gpu-check.sh --software 2>&1 | tee -a "$log" | tail -n 4
+# The GPU check at smoke size on the software adapter (kernel benches and `report` included),
+# and the learner benches on one tiny case. The check's test lines stay out of $log: the same
+# tests ran above, and the count at the end counts each test once.
+bash scripts/gpu-check.sh --software 2>&1 | tail -n 4
+# The same check from programs built ahead (what a GPU machine without Rust runs), loaders aside.
+bash scripts/gpu-bundle.sh --without-loaders 2>&1 | tail -n 2
+bash scripts/gpu-check.sh --software --prebuilt gpu-bundle 2>&1 | tail -n 2
 CRITERION_HOME=target/criterion-smoke CLWE_BENCH_GRID=smoke \
   cargo bench --bench learners -- --quick --noplot 2>&1 | tail -n 3
 
