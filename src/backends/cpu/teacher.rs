@@ -1,6 +1,7 @@
 //! Teacher labels in f32 on the CPU, in the order of operations of `shaders/teacher.wgsl`:
-//! t = γ_s·(Σ_c w_c x_c summed in order of c), target f = g_M(t) (φ(t) inside the cap, 0
-//! outside; the verified closed form of the capped network), label = f + ξ.
+//! t = γ_s·(Σ_c w_c x_c summed in order of c; the sum comes with the rows, from the projection
+//! of [`super::generate::gaussian_rows`]), target f = g_M(t) (φ(t) inside the cap, 0 outside;
+//! the verified closed form of the capped network), label = f + ξ.
 //! For the null, f = φ(U) with U = 1 − u from the phase slot; for CLWE-derived labels the
 //! label's clean part is φ(t + e) (uncapped), e from the CLWE-error slot, while f stays g_M(t).
 

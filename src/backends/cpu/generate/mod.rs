@@ -1,7 +1,8 @@
 //! Gaussian batches on the CPU: Philox4x32-10 and the polynomial Box–Muller of
 //! [`crate::math::fastmath`], evaluated over 16 lanes at a time so the compiler vectorises
 //! them (AVX-512 or AVX2 chosen at run time, [`super::simd`]) or, on AVX2 CPUs without
-//! AVX-512, in the intrinsics of `generate/avx2.rs`; spread over threads with rayon.
+//! AVX-512, in the intrinsics of `generate/avx2.rs`; spread over threads with rayon. Rows can be
+//! projected on a vector as they are drawn (the teacher's ⟨w, x⟩), summed in the shader's order.
 //!
 //! Produces exactly the numbers of `shaders/philox.wgsl`: the same counters, the same integer
 //! words, the same f32 uniforms, the same polynomial.
