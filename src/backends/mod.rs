@@ -212,10 +212,11 @@ impl TrainConfig {
 
 /// The host memory of a student trainer at dimension d, width k', batch B and a fixed training
 /// set of m samples (0 for fresh samples), about: f32 parameters, gradients and two Adam
-/// moments; the batch; pre-activations and their gradients (at least an evaluation chunk's).
+/// moments; the batch (inputs, ⟨w, x⟩, targets, labels); pre-activations and their gradients
+/// (at least an evaluation chunk's).
 pub fn student_memory_bytes(d: usize, k: usize, batch: usize, m: u64) -> u64 {
     let (d, k, b) = (d as u64, k as u64, batch as u64);
-    4 * (4 * k * (d + 2) + b * (d + 2) + 2 * b.max(4096) * k + m * (d + 2))
+    4 * (4 * k * (d + 2) + b * (d + 3) + 2 * b.max(4096) * k + m * (d + 3))
 }
 
 /// What held-out predictions are scored against.
