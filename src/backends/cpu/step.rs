@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::gemm::{Operand, sgemm};
-use super::generate::gaussian_rows;
+use super::generate::{ROWS_PER_TASK, gaussian_rows};
 use super::teacher::teacher;
 use crate::backends::{
     DataSource, Directions, EvalSums, Evaluation, Optimizer, Phase, PhaseTiming, StudentParams, TrainConfig, Trainer,
@@ -21,8 +21,6 @@ use crate::sampling::streams::{Role, Stream};
 const REDUCTION_PARTS: usize = 16;
 /// Parameters per parallel update task.
 const UPDATE_CHUNK: usize = 1 << 14;
-/// Rows sampled per parallel task (a multiple of the teacher's 16 Philox lanes).
-const SAMPLE_ROWS_PER_TASK: usize = 64;
 /// Test rows evaluated per chunk.
 const EVAL_CHUNK: usize = 4096;
 
@@ -234,19 +232,20 @@ impl Batch {
     }
 
     /// Samples `first ..` of the `inputs`/`scalars` streams: each task draws its rows, their
-    /// inner products with w, then their labels, so sampling is one pass over the threads.
+    /// inner products with w (which the null's labels do not read), then their labels, so
+    /// sampling is one pass over the threads.
     fn draw(&mut self, config: &TrainConfig, inputs: &Stream, scalars: &Stream, first: u64) {
-        let (d, w) = (config.d, &config.teacher.w);
+        let (d, t) = (config.d, &config.teacher);
         self.x
-            .par_chunks_mut(SAMPLE_ROWS_PER_TASK * d)
-            .zip(self.inner.par_chunks_mut(SAMPLE_ROWS_PER_TASK))
-            .zip(self.targets.par_chunks_mut(SAMPLE_ROWS_PER_TASK))
-            .zip(self.labels.par_chunks_mut(SAMPLE_ROWS_PER_TASK))
+            .par_chunks_mut(ROWS_PER_TASK * d)
+            .zip(self.inner.par_chunks_mut(ROWS_PER_TASK))
+            .zip(self.targets.par_chunks_mut(ROWS_PER_TASK))
+            .zip(self.labels.par_chunks_mut(ROWS_PER_TASK))
             .enumerate()
             .for_each(|(task, (((x, inner), targets), labels))| {
-                let first = first + (task * SAMPLE_ROWS_PER_TASK) as u64;
-                gaussian_rows(inputs, first, d, x, Some((w, &mut *inner)));
-                teacher(&config.teacher, scalars, first, inner, targets, labels);
+                let first = first + (task * ROWS_PER_TASK) as u64;
+                gaussian_rows(inputs, first, d, x, (!t.null).then_some((t.w.as_slice(), &mut *inner)));
+                teacher(t, scalars, first, inner, targets, labels);
             });
     }
 }

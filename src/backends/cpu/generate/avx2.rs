@@ -236,11 +236,10 @@ pub fn fill_rows(stream: &Stream, first: u64, d: usize, out: &mut [f32], mut pro
 #[inline]
 #[target_feature(enable = "avx2")]
 fn store_rows(halves: [__m256; 4], out: &mut [f32], d: usize, row: usize, col: usize) {
-    let rows = out.len() / d;
     for (i, v) in halves.into_iter().enumerate() {
         for (r, half) in [(row + i, _mm256_castps256_ps128(v)), (row + i + 4, _mm256_extractf128_ps::<1>(v))] {
-            if r < rows {
-                let dst = &mut out[r * d + col..r * d + col + 4];
+            // `out` holds whole rows and col + 4 ≤ d, so the range exists exactly for its rows.
+            if let Some(dst) = out.get_mut(r * d + col..r * d + col + 4) {
                 // SAFETY: `dst` holds the four floats stored.
                 unsafe { _mm_storeu_ps(dst.as_mut_ptr(), half) };
             }

@@ -18,8 +18,8 @@ mod avx2;
 
 /// Counters run through Philox side by side.
 pub const LANES: usize = 16;
-/// Rows per parallel task.
-const ROWS_PER_TASK: usize = 64;
+/// Rows per parallel task (of [`gaussian_batch`], and of the CPU trainer's batches).
+pub const ROWS_PER_TASK: usize = 64;
 
 /// Philox4x32-10 on `LANES` counters at once (structure of arrays).
 #[inline(always)]
@@ -63,7 +63,7 @@ pub fn sample_words(stream: &Stream, first: u64, block: u32) -> [[u32; LANES]; 4
 
 /// Fills `out` (rows × d, row-major) with the standard normals of samples
 /// `first .. first + rows` of `stream` (coordinate c from block c/4, position c%4), in parallel
-/// tasks of 64 rows.
+/// tasks of [`ROWS_PER_TASK`] rows.
 pub fn gaussian_batch(stream: &Stream, first: u64, d: usize, out: &mut [f32]) {
     assert_eq!(out.len() % d, 0, "output is not a whole number of rows");
     out.par_chunks_mut(ROWS_PER_TASK * d).enumerate().for_each(|(task, chunk)| {
