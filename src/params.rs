@@ -37,7 +37,7 @@ pub fn ensure(ok: bool, name: &str, value: impl Display, expected: &str) -> Resu
 
 /// Distribution of the label noise ξ; all three have variance σ². The discriminant is the code
 /// the shaders read in `Dims::noise` (`NOISE_*` in shaders/common.wgsl, checked by a test).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 #[repr(u32)]
 pub enum NoiseModel {

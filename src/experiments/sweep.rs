@@ -765,8 +765,8 @@ fn publish(dir: &Path, grid: &Grid, rows: &[RunRecord]) -> Result<()> {
         crate::reporting::summary::write_tables(dir, &grid.name, rows, names, grid.random_numbers)
             .map_err(Error::io(dir))?;
     let figure_error = |e: Box<dyn std::error::Error>| Error::io(dir)(std::io::Error::other(e.to_string()));
-    let budget = |learner: &str| {
-        grid.learners.iter().find(|k| k.name() == learner).map_or_else(String::new, |&k| grid.budget_label(k))
+    let budget = |learner: LearnerKind| {
+        if grid.learners.contains(&learner) { grid.budget_label(learner) } else { String::new() }
     };
     crate::reporting::figures::success_heatmaps(dir, &summaries, &budget).map_err(figure_error)?;
     crate::reporting::figures::advantage_plot(dir, &advantages).map_err(figure_error)?;

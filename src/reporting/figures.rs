@@ -5,7 +5,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::summary::{Advantage, PointSummary};
+use super::summary::{Advantage, PointSummary, Regime};
+use crate::learners::LearnerKind;
 
 /// What drawing a figure returns.
 pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
@@ -30,16 +31,14 @@ pub fn powers(base: f64, low: f64, high: f64) -> Vec<f64> {
 /// σ (per (σ, β) pair where β varies). Cells live on a continuous [0, columns] × [0, rows] grid,
 /// so a single row or column is as tall or wide as any other, and the canvas never shrinks below
 /// its title, which names the learner's budget (`budget(learner)`).
-pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary], budget: &dyn Fn(&str) -> String) -> DrawResult {
-    let mut panels: Vec<(&str, &str, &str)> =
-        summaries.iter().map(|s| (s.learner.as_str(), s.data.as_str(), s.noise.as_str())).collect();
+pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary], budget: &dyn Fn(LearnerKind) -> String) -> DrawResult {
+    let panel = |s: &PointSummary| (s.learner, s.data, s.noise);
+    let mut panels: Vec<_> = summaries.iter().map(panel).collect();
     panels.sort_unstable();
     panels.dedup();
     for (learner, data, noise) in panels {
-        let cells: Vec<&PointSummary> = summaries
-            .iter()
-            .filter(|s| (s.learner.as_str(), s.data.as_str(), s.noise.as_str()) == (learner, data, noise))
-            .collect();
+        let cells: Vec<&PointSummary> = summaries.iter().filter(|s| panel(s) == (learner, data, noise)).collect();
+        let (learner, data, noise) = (learner.name(), data.name(), noise.name());
         let mut ds: Vec<usize> = cells.iter().map(|s| s.d).collect();
         ds.sort_unstable();
         ds.dedup();
@@ -56,7 +55,7 @@ pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary], budget: &dyn Fn(
         rows.retain(|r| seen.insert(r.1.clone()));
         let path = dir.join(format!("success-{learner}-{data}-{noise}.svg"));
         let label_width = if betas.len() > 1 { 150 } else { 70 };
-        let caption = format!("{learner} ({data}, {noise} noise): learned fraction — {}", budget(learner));
+        let caption = format!("{learner} ({data}, {noise} noise): learned fraction — {}", budget(cells[0].learner));
         let caption_width = 7 * caption.chars().count() as u32 + 40;
         let size = (
             (label_width + 60 + 90 * ds.len() as u32).max(420).max(caption_width),
@@ -112,10 +111,10 @@ pub fn advantage_plot(dir: &Path, advantages: &[Advantage]) -> DrawResult {
     if advantages.is_empty() {
         return Ok(());
     }
-    let mut regimes: Vec<&str> = advantages.iter().map(|a| a.regime.as_str()).collect();
-    regimes.sort_unstable_by(|a, b| b.cmp(a)); // "valid" first
+    let mut regimes: Vec<Regime> = advantages.iter().map(|a| a.regime).collect();
+    regimes.sort_unstable(); // valid first
     regimes.dedup();
-    let mut learners: Vec<&str> = advantages.iter().map(|a| a.learner.as_str()).collect();
+    let mut learners: Vec<LearnerKind> = advantages.iter().map(|a| a.learner).collect();
     learners.sort_unstable();
     learners.dedup();
     let mut dims: Vec<usize> = advantages.iter().map(|a| a.d).collect();
@@ -128,7 +127,7 @@ pub fn advantage_plot(dir: &Path, advantages: &[Advantage]) -> DrawResult {
     let slot = 0.7 / learners.len() as f64;
     for (panel, regime) in plots.split_evenly((1, regimes.len())).iter().zip(&regimes) {
         let mut chart = ChartBuilder::on(panel)
-            .caption(format!("advantage, {regime} regime (95% intervals)"), ("sans-serif", 15))
+            .caption(format!("advantage, {} regime (95% intervals)", regime.name()), ("sans-serif", 15))
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(45)
@@ -173,7 +172,7 @@ pub fn advantage_plot(dir: &Path, advantages: &[Advantage]) -> DrawResult {
         let color = learner_color(i);
         let x = 30 + step * i as i32;
         draw_marker(&legend, i, (x, 30), color)?;
-        legend.draw(&Text::new(learner.to_string(), (x + 12, 23), ("sans-serif", 14)))?;
+        legend.draw(&Text::new(learner.name(), (x + 12, 23), ("sans-serif", 14)))?;
     }
     root.present()?;
     Ok(())
@@ -195,18 +194,19 @@ const LEARNER_COLORS: [RGBColor; 8] = [
 /// against training samples (log scale), one line per run, coloured by d (a legend entry per d).
 pub fn trace_plots(dir: &Path, rows: &[crate::experiments::runs::RunRecord]) -> DrawResult {
     use crate::learners::Details;
-    let traced: Vec<(&str, usize, &[crate::learners::students::TracePoint])> = rows
+    let traced: Vec<(LearnerKind, usize, &[crate::learners::students::TracePoint])> = rows
         .iter()
         .filter_map(|r| match &r.details {
-            Details::Student(s) if !s.trace.is_empty() => Some((r.spec.learner.name(), r.spec.d, s.trace.as_slice())),
+            Details::Student(s) if !s.trace.is_empty() => Some((r.spec.learner, r.spec.d, s.trace.as_slice())),
             _ => None,
         })
         .collect();
-    let mut learners: Vec<&str> = traced.iter().map(|t| t.0).collect();
+    let mut learners: Vec<LearnerKind> = traced.iter().map(|t| t.0).collect();
     learners.sort_unstable();
     learners.dedup();
     for learner in learners {
         let runs: Vec<_> = traced.iter().filter(|t| t.0 == learner).collect();
+        let learner = learner.name();
         let mut dims: Vec<usize> = runs.iter().map(|t| t.1).collect();
         dims.sort_unstable();
         dims.dedup();
@@ -274,48 +274,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reporting::summary::OrderedF64;
+    use crate::reporting::summary::test_summary;
 
     fn cell(d: usize, beta: &str, learned: usize) -> PointSummary {
-        PointSummary {
-            learner: "adam".into(),
-            data: "planted".into(),
-            noise: "gaussian".into(),
-            d,
-            sigma: "1/d".into(),
-            beta: beta.into(),
-            log2_sigma: -(d as f64).log2(),
-            log2_beta: -24.0 - (d as f64).log2(),
-            gamma: 2.0 * (d as f64).sqrt(),
-            gamma_s: 2.0 * (d as f64).sqrt() / crate::params::SQRT_TAU,
-            width: 256,
-            batch: 512,
-            steps: 1000,
-            lr: Some(1e-3),
-            schedule: crate::backends::Schedule::Constant,
-            seed: 0,
-            settings: crate::reporting::summary::Settings {
-                gamma: OrderedF64(2.0 * (d as f64).sqrt()),
-                width: 256,
-                batch: 512,
-                steps: 1000,
-                lr: Some(OrderedF64(1e-3)),
-                schedule: crate::backends::Schedule::Constant,
-                seed: 0,
-            },
-            sigma_order: OrderedF64(-(d as f64).log2()),
-            runs: 4,
-            learned,
-            diverged_or_timed_out: 0,
-            success_rate: learned as f64 / 4.0,
-            mean_delta: 0.0,
-            mean_r: 0.0,
-            mean_cosine: None,
-            mean_wall_s: 0.1,
-            says_clwe: 0.0,
-            said_clwe: 0,
-            regime: "valid".into(),
-        }
+        test_summary(LearnerKind::Adam, crate::sampling::DataKind::Planted, d, beta, learned)
     }
 
     /// The (width, height) of every filled rectangle in an SVG file.
@@ -333,7 +295,7 @@ mod tests {
         // One σ (a form whose value differs per d), two β: two rows, not one per d and β value.
         let cells: Vec<PointSummary> =
             [2, 4, 8].iter().flat_map(|&d| [cell(d, "2^-24/d", 1), cell(d, "1/d", 0)]).collect();
-        let budget = |learner: &str| format!("{learner} budget: 1000 steps");
+        let budget = |learner: LearnerKind| format!("{} budget: 1000 steps", learner.name());
         success_heatmaps(dir.path(), &cells, &budget).unwrap();
         let svg = std::fs::read_to_string(dir.path().join("success-adam-planted-gaussian.svg")).unwrap();
         let full: Vec<(f64, f64)> = rects(&svg).into_iter().filter(|(w, h)| *w > 20.0 && *h > 20.0).collect();

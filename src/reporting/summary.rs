@@ -11,8 +11,9 @@ use super::atomic::write_file_atomically;
 use super::table::markdown_table;
 use crate::experiments::runs::RunRecord;
 use crate::experiments::sweep::{Level, RandomNumbers};
-use crate::learners::Verdict;
-use crate::params::SQRT_TAU;
+use crate::learners::{LearnerKind, Verdict};
+use crate::params::{NoiseModel, SQRT_TAU};
+use crate::sampling::DataKind;
 
 /// How σ and β are named in tables and figures: as the grid wrote them (`2^-24/d` at every d),
 /// else from the value ([`level_label`]).
@@ -49,11 +50,11 @@ pub fn level_label(value: f64, d: usize) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct PointKey {
     /// Learner.
-    pub learner: String,
+    pub learner: LearnerKind,
     /// planted, null or clwe-derived.
-    pub data: String,
+    pub data: DataKind,
     /// Noise model.
-    pub noise: String,
+    pub noise: NoiseModel,
     /// Dimension.
     pub d: usize,
     /// log₂ σ for ordering (−∞ for 0).
@@ -126,9 +127,9 @@ impl Ord for OrderedF64 {
 /// The key of a row.
 pub fn point_key(row: &RunRecord, names: LevelNames<'_>) -> PointKey {
     PointKey {
-        learner: row.spec.learner.name().into(),
-        data: row.spec.data.name().into(),
-        noise: row.spec.noise.name().into(),
+        learner: row.spec.learner,
+        data: row.spec.data,
+        noise: row.spec.noise,
         d: row.spec.d,
         sigma_order: OrderedF64(row.sigma.log2()),
         sigma: LevelNames::name(names.sigma, row.sigma, row.spec.d),
@@ -141,11 +142,11 @@ pub fn point_key(row: &RunRecord, names: LevelNames<'_>) -> PointKey {
 #[derive(Clone, Debug, Serialize)]
 pub struct PointSummary {
     /// Learner.
-    pub learner: String,
+    pub learner: LearnerKind,
     /// planted, null or clwe-derived.
-    pub data: String,
+    pub data: DataKind,
     /// Noise model.
-    pub noise: String,
+    pub noise: NoiseModel,
     /// Dimension.
     pub d: usize,
     /// σ label.
@@ -198,8 +199,8 @@ pub struct PointSummary {
     pub says_clwe: f64,
     /// Runs whose distinguisher said "CLWE".
     pub said_clwe: usize,
-    /// The reduction's regime of its runs ("valid" or "no guarantee").
-    pub regime: String,
+    /// The reduction's regime of its runs.
+    pub regime: Regime,
 }
 
 /// The distinguisher of SPEC §6, in its paired form: a run says "CLWE" iff its learner weakly
@@ -217,10 +218,35 @@ pub fn says_clwe(row: &RunRecord) -> bool {
     row.observed.map_or(row.judgement.verdict, |o| o.judgement.verdict) == Verdict::Learned
 }
 
-/// Whether the reduction's guarantee holds for a run (SPEC §6): σ ≥ 10·m·β_s, m the training
-/// samples the learner touched. Below it (say β = σ = 1/d) the reduction promises nothing.
-pub fn regime(row: &RunRecord) -> &'static str {
-    if row.sigma >= 10.0 * row.samples.max(1) as f64 * row.beta / SQRT_TAU { "valid" } else { "no guarantee" }
+/// Whether the reduction's guarantee holds for a run's CLWE-derived samples (SPEC §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Regime {
+    /// σ ≥ 10·m·β_s, m the training samples the learner touched: the samples are close to
+    /// the planted problem's.
+    #[serde(rename = "valid")]
+    Valid,
+    /// Below it (say β = σ = 1/d): the reduction promises nothing.
+    #[serde(rename = "no guarantee")]
+    NoGuarantee,
+}
+
+impl Regime {
+    /// The regime of a run.
+    pub fn of(row: &RunRecord) -> Self {
+        if row.sigma >= 10.0 * row.samples.max(1) as f64 * row.beta / SQRT_TAU {
+            Self::Valid
+        } else {
+            Self::NoGuarantee
+        }
+    }
+
+    /// The name tables and figures carry.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::NoGuarantee => "no guarantee",
+        }
+    }
 }
 
 /// The Wilson score interval of k successes in n trials at normal quantile z.
@@ -272,7 +298,7 @@ pub fn summarize(rows: &[RunRecord], names: LevelNames<'_>) -> Vec<PointSummary>
                 mean_wall_s: mean(&|r| r.wall_s),
                 says_clwe: mean(&|r| f64::from(u8::from(says_clwe(r)))),
                 said_clwe: rows.iter().filter(|r| says_clwe(r)).count(),
-                regime: regime(rows[0]).into(),
+                regime: Regime::of(rows[0]),
                 log2_sigma: rows[0].sigma.log2(),
                 log2_beta: rows[0].beta.log2(),
                 gamma: rows[0].gamma,
@@ -354,11 +380,11 @@ fn budget_line(spec: &crate::experiments::runs::RunSpec) -> String {
 #[derive(Clone, Debug, Serialize)]
 pub struct Advantage {
     /// Learner.
-    pub learner: String,
+    pub learner: LearnerKind,
     /// The non-null data kind compared with the null.
-    pub data: String,
+    pub data: DataKind,
     /// Noise model.
-    pub noise: String,
+    pub noise: NoiseModel,
     /// Dimension.
     pub d: usize,
     /// σ label.
@@ -384,25 +410,25 @@ pub struct Advantage {
     /// Upper end of that interval.
     pub ci95_high: f64,
     /// Whether the reduction's guarantee holds (σ ≥ 10·m·β_s) for the CLWE-derived runs.
-    pub regime: String,
+    pub regime: Regime,
 }
 
 /// Advantages for every grid point that has both null and non-null runs.
 pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
     let mut out = Vec::new();
-    for s in summaries.iter().filter(|s| s.data != "null") {
+    for s in summaries.iter().filter(|s| s.data != DataKind::Null) {
         let Some(null) = summaries.iter().find(|n| {
-            n.data == "null"
-                && (n.learner.as_str(), n.noise.as_str(), n.d, n.sigma.as_str(), n.beta.as_str(), n.settings)
-                    == (s.learner.as_str(), s.noise.as_str(), s.d, s.sigma.as_str(), s.beta.as_str(), s.settings)
+            n.data == DataKind::Null
+                && (n.learner, n.noise, n.d, &n.sigma, &n.beta, n.settings)
+                    == (s.learner, s.noise, s.d, &s.sigma, &s.beta, s.settings)
         }) else {
             continue;
         };
         let (ci95_low, ci95_high) = newcombe(s.said_clwe, s.runs, null.said_clwe, null.runs, Z95);
         out.push(Advantage {
-            learner: s.learner.clone(),
-            data: s.data.clone(),
-            noise: s.noise.clone(),
+            learner: s.learner,
+            data: s.data,
+            noise: s.noise,
             d: s.d,
             sigma: s.sigma.clone(),
             beta: s.beta.clone(),
@@ -415,7 +441,7 @@ pub fn advantages(summaries: &[PointSummary]) -> Vec<Advantage> {
             advantage: s.says_clwe - null.says_clwe,
             ci95_low,
             ci95_high,
-            regime: s.regime.clone(),
+            regime: s.regime,
         });
     }
     out
@@ -450,9 +476,9 @@ pub fn write_tables(
         .iter()
         .map(|s| {
             let mut line = vec![
-                s.learner.clone(),
-                s.data.clone(),
-                s.noise.clone(),
+                s.learner.name().into(),
+                s.data.name().into(),
+                s.noise.name().into(),
                 s.d.to_string(),
                 s.sigma.clone(),
                 format!("{:.1}", s.log2_sigma),
@@ -494,11 +520,11 @@ pub fn write_tables(
             .iter()
             .map(|a| {
                 vec![
-                    a.learner.clone(),
+                    a.learner.name().into(),
                     a.d.to_string(),
                     a.sigma.clone(),
                     a.beta.clone(),
-                    a.regime.clone(),
+                    a.regime.name().into(),
                     format!("{}/{}", a.k_clwe, a.n_clwe),
                     format!("{}/{}", a.k_null, a.n_null),
                     format!("{:+.2} [{:+.2}, {:+.2}]", a.advantage, a.ci95_low, a.ci95_high),
@@ -533,9 +559,93 @@ pub fn write_tables(
     Ok((summaries, advantages))
 }
 
+/// A summary of `learned` of 4 runs at (learner, data, Gaussian noise, d, σ = 1/d, β), with
+/// fixed student settings and no runs saying "CLWE" (for tests).
+#[cfg(test)]
+pub(crate) fn test_summary(learner: LearnerKind, data: DataKind, d: usize, beta: &str, learned: usize) -> PointSummary {
+    let settings = Settings {
+        gamma: OrderedF64(2.0 * (d as f64).sqrt()),
+        width: 256,
+        batch: 512,
+        steps: 1000,
+        lr: Some(OrderedF64(1e-3)),
+        schedule: crate::backends::Schedule::Constant,
+        seed: 0,
+    };
+    PointSummary {
+        learner,
+        data,
+        noise: NoiseModel::Gaussian,
+        d,
+        sigma: "1/d".into(),
+        beta: beta.into(),
+        log2_sigma: -(d as f64).log2(),
+        log2_beta: -24.0 - (d as f64).log2(),
+        gamma: settings.gamma.0,
+        gamma_s: settings.gamma.0 / SQRT_TAU,
+        width: settings.width,
+        batch: settings.batch,
+        steps: settings.steps,
+        lr: Some(1e-3),
+        schedule: settings.schedule,
+        seed: settings.seed,
+        settings,
+        sigma_order: OrderedF64(-(d as f64).log2()),
+        runs: 4,
+        learned,
+        diverged_or_timed_out: 0,
+        success_rate: learned as f64 / 4.0,
+        mean_delta: 0.0,
+        mean_r: 0.0,
+        mean_cosine: None,
+        mean_wall_s: 0.1,
+        says_clwe: 0.0,
+        said_clwe: 0,
+        regime: Regime::Valid,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cell that said "CLWE" in `said` of its 4 runs.
+    fn saying(learner: LearnerKind, data: DataKind, d: usize, said: usize) -> PointSummary {
+        PointSummary { said_clwe: said, says_clwe: said as f64 / 4.0, ..test_summary(learner, data, d, "1/d", said) }
+    }
+
+    #[test]
+    fn advantages_pair_each_cell_with_the_null_of_its_own_learner_point_and_settings() {
+        let mut other_seed = saying(LearnerKind::Sgd, DataKind::Null, 4, 0);
+        other_seed.settings.seed = 1;
+        let summaries = [
+            saying(LearnerKind::Sgd, DataKind::ClweDerived, 4, 3),
+            saying(LearnerKind::Adam, DataKind::Null, 4, 4), // another learner's null
+            saying(LearnerKind::Sgd, DataKind::Null, 8, 4),  // another d's null
+            other_seed,                                      // other settings
+            saying(LearnerKind::Sgd, DataKind::Null, 4, 1),  // the pair
+            saying(LearnerKind::Adam, DataKind::Planted, 8, 2), // no null at all
+        ];
+        let advantages = advantages(&summaries);
+        assert_eq!(advantages.len(), 1, "{advantages:?}");
+        let a = &advantages[0];
+        assert_eq!((a.learner, a.data, a.d, a.k_clwe, a.k_null), (LearnerKind::Sgd, DataKind::ClweDerived, 4, 3, 1));
+        assert!((a.advantage - 0.5).abs() < 1e-12, "3/4 − 1/4: {}", a.advantage);
+    }
+
+    #[test]
+    fn typed_fields_keep_the_names_of_the_csv_columns() {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(PointSummary {
+            regime: Regime::NoGuarantee,
+            ..test_summary(LearnerKind::RfRidge, DataKind::ClweDerived, 2, "1/d", 1)
+        })
+        .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("rf-ridge,clwe-derived,gaussian,2,1/d,"), "{row}");
+        assert!(row.ends_with(",no guarantee"), "{row}");
+    }
 
     #[test]
     fn levels_are_named_as_the_grid_wrote_them() {
