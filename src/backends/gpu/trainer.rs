@@ -46,6 +46,7 @@ struct Chunk {
     rows: u32,
 }
 
+/// A pair of timestamp queries around each submission, and where they resolve to.
 struct Timestamps {
     queries: wgpu::QuerySet,
     resolve: wgpu::Buffer,
@@ -138,36 +139,47 @@ fn eval_dims(base: &Dims, c: &TrainConfig, rows_cap: u32, first: u64, rows: u32,
     }
 }
 
-impl<'a> GpuTrainer<'a> {
-    /// A trainer for `config` from `init` on `ctx`.
-    pub fn new(
-        ctx: &'a GpuContext,
-        config: &TrainConfig,
-        init: &StudentParams,
-        options: GpuOptions,
-    ) -> Result<Self, Error> {
-        config.validate()?;
-        let limits = ctx.device.limits();
-        let limit_bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
-        let limit_words = limit_bytes / 4;
-        let (d, k, batch) = (config.d as u64, config.width as u64, config.batch as u64);
-        let head_words = 2 * k + 1;
+/// How a trainer lays the batch out on the adapter: rows per chunk (bounded by the binding
+/// and grid limits), the chunks, and the rows of the stored inputs.
+struct Plan {
+    rows_cap: u32,
+    chunks: Vec<Chunk>,
+    /// Rows of x kept on the device: the training set, or one chunk of online samples.
+    x_rows: u64,
+    /// Whether online samples are drawn into a stored batch (not generated in-kernel).
+    stores_batch: bool,
+    n_tiles: u64,
+}
+
+/// The largest storage binding of an adapter of `limits`, in bytes.
+fn binding_bytes(limits: &wgpu::Limits) -> u64 {
+    limits.max_storage_buffer_binding_size.min(limits.max_buffer_size)
+}
+
+impl Plan {
+    /// An error where the student (and Adam's moments) cannot fit one storage binding.
+    fn check_student(limits: &wgpu::Limits, config: &TrainConfig) -> Result<(), Error> {
+        let limit_bytes = binding_bytes(limits);
+        let (d, k) = (config.d as u64, config.width as u64);
+        let student_words = k * d + 2 * k + 1;
         let adam = matches!(config.optimizer, Optimizer::Adam { .. });
-        if k * d + head_words > limit_words || (adam && 2 * (k * d + head_words) > limit_words) {
+        if student_words > limit_bytes / 4 || (adam && 2 * student_words > limit_bytes / 4) {
             return Err(too_large("width k' × d", format!("{k} × {d}"), limit_bytes));
         }
-        let gemm = match options.gemm {
-            Some(v) if !v.runs_on(ctx) => {
-                return Err(Error::Param(ParamError {
-                    name: "GEMM variant".into(),
-                    value: v.to_string(),
-                    expected: "a variant this adapter runs (its workgroup limits; subgroups for a subgroup variant)"
-                        .into(),
-                }));
-            }
-            Some(v) => v,
-            None => super::tune::choice(ctx, config, &options)?.variant,
-        };
+        Ok(())
+    }
+
+    /// The plan for `config` on an adapter of `limits` with the tiling `gemm`; an error where a
+    /// chunk or the training set cannot fit the adapter's storage bindings.
+    fn new(
+        limits: &wgpu::Limits,
+        config: &TrainConfig,
+        options: &GpuOptions,
+        gemm: GemmVariant,
+    ) -> Result<Self, Error> {
+        let limit_bytes = binding_bytes(limits);
+        let limit_words = limit_bytes / 4;
+        let (d, k, batch) = (config.d as u64, config.width as u64, config.batch as u64);
         let tile = u64::from(gemm.tile());
         let n_tiles = k.div_ceil(tile);
         let stores_batch = config.data == DataSource::Online && !options.fused_sampling;
@@ -187,55 +199,49 @@ impl<'a> GpuTrainer<'a> {
                 return Err(too_large("width k'", k, limit_bytes));
             }
         }
-        let rows_cap = cap as u32;
-        let chunks: Vec<Chunk> = (0..batch)
+        let chunks = (0..batch)
             .step_by(cap as usize)
             .map(|offset| Chunk { offset: offset as u32, rows: (batch - offset).min(cap) as u32 })
             .collect();
         let x_rows = match config.data {
-            DataSource::Fixed { m } => {
-                if m > 1 << 31 || m * d > limit_words || 2 * m > limit_words {
-                    return Err(too_large("training set m", m, limit_bytes));
-                }
-                m
+            DataSource::Fixed { m } if m > 1 << 31 || m * d > limit_words || 2 * m > limit_words => {
+                return Err(too_large("training set m", m, limit_bytes));
             }
-            DataSource::Online => u64::from(rows_cap),
+            DataSource::Fixed { m } => m,
+            DataSource::Online => cap,
         };
-        let work = Workspace::new(ctx, |slot| match slot {
+        Ok(Self { rows_cap: cap as u32, chunks, x_rows, stores_batch, n_tiles })
+    }
+
+    /// The trainer's buffers, each slot sized for this plan (4 bytes for a slot it never reads).
+    fn workspace(&self, ctx: &GpuContext, config: &TrainConfig) -> Workspace {
+        let (d, k, batch) = (config.d as u64, config.width as u64, config.batch as u64);
+        let (rows_cap, head_words) = (u64::from(self.rows_cap), 2 * k + 1);
+        let adam = matches!(config.optimizer, Optimizer::Adam { .. });
+        let groups = |rows: u64| rows.div_ceil(u64::from(ROW_GROUP));
+        Workspace::new(ctx, |slot| match slot {
             Slot::State => 4,
-            Slot::X => {
-                if config.data == DataSource::Online && !stores_batch {
-                    4
-                } else {
-                    x_rows * d
-                }
-            }
-            Slot::TargetsLabels => 2 * x_rows,
+            Slot::X if config.data == DataSource::Online && !self.stores_batch => 4,
+            Slot::X => self.x_rows * d,
+            Slot::TargetsLabels => 2 * self.x_rows,
             Slot::V => k * d,
             Slot::Head => head_words,
-            Slot::Z => u64::from(rows_cap) * k,
-            Slot::PartialOut => n_tiles * u64::from(rows_cap),
-            Slot::G => u64::from(rows_cap),
+            Slot::Z => rows_cap * k,
+            Slot::PartialOut => self.n_tiles * rows_cap,
+            Slot::G => rows_cap,
             Slot::Grads => k * d + head_words,
-            Slot::Moments => {
-                if adam {
-                    2 * (k * d + head_words)
-                } else {
-                    4
-                }
-            }
-            Slot::Sums => {
-                (batch.div_ceil(u64::from(ROW_GROUP)) + 1).max(5 * u64::from(rows_cap).div_ceil(u64::from(ROW_GROUP)))
-            }
+            Slot::Moments if adam => 2 * (k * d + head_words),
+            Slot::Moments => 4,
+            Slot::Sums => (groups(batch) + 1).max(5 * groups(rows_cap)),
             Slot::Secret => d,
-        });
-        let eval_labels = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("eval targets/labels"),
-            size: 8 * u64::from(rows_cap),
-            usage: wgpu::BufferUsages::STORAGE,
-            mapped_at_creation: false,
-        });
-        let timestamps = ctx.has_timestamps().then(|| Timestamps {
+        })
+    }
+}
+
+impl Timestamps {
+    /// A query pair and its resolve buffer, where the adapter has timestamp queries.
+    fn new(ctx: &GpuContext) -> Option<Self> {
+        ctx.has_timestamps().then(|| Self {
             queries: ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
                 label: None,
                 ty: wgpu::QueryType::Timestamp,
@@ -248,7 +254,44 @@ impl<'a> GpuTrainer<'a> {
                 mapped_at_creation: false,
             }),
             period_ns: f64::from(ctx.queue.get_timestamp_period()),
+        })
+    }
+}
+
+/// The products' tiling: the one asked for, if this adapter runs it, else the tuner's choice.
+fn gemm_variant(ctx: &GpuContext, config: &TrainConfig, options: &GpuOptions) -> Result<GemmVariant, Error> {
+    match options.gemm {
+        Some(v) if !v.runs_on(ctx) => Err(Error::Param(ParamError {
+            name: "GEMM variant".into(),
+            value: v.to_string(),
+            expected: "a variant this adapter runs (its workgroup limits; subgroups for a subgroup variant)".into(),
+        })),
+        Some(v) => Ok(v),
+        None => Ok(super::tune::choice(ctx, config, options)?.variant),
+    }
+}
+
+impl<'a> GpuTrainer<'a> {
+    /// A trainer for `config` from `init` on `ctx`.
+    pub fn new(
+        ctx: &'a GpuContext,
+        config: &TrainConfig,
+        init: &StudentParams,
+        options: GpuOptions,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        let limits = ctx.device.limits();
+        Plan::check_student(&limits, config)?;
+        let gemm = gemm_variant(ctx, config, &options)?;
+        let plan = Plan::new(&limits, config, &options, gemm)?;
+        let work = plan.workspace(ctx, config);
+        let eval_labels = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("eval targets/labels"),
+            size: 8 * u64::from(plan.rows_cap),
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
         });
+        let Plan { rows_cap, chunks, n_tiles, .. } = plan;
         let base = base_dims(config, rows_cap, n_tiles as u32);
         let train_groups = chunks.iter().map(|c| work.bind_group(ctx, &chunk_dims(&base, &chunks, c), &[])).collect();
         let eval_group = work.bind_group(
@@ -266,7 +309,7 @@ impl<'a> GpuTrainer<'a> {
             train_groups,
             eval_group,
             _eval_labels: eval_labels,
-            timestamps,
+            timestamps: Timestamps::new(ctx),
             steps: 0,
             base,
             gemm,
@@ -446,5 +489,56 @@ impl Trainer for GpuTrainer<'_> {
         let v = self.work.read(self.ctx, Slot::V, 0, k * d)?;
         let head: Vec<f32> = self.work.read(self.ctx, Slot::Head, 0, 2 * k + 1)?;
         Ok(StudentParams { d, v, b: head[..k].to_vec(), a: head[k..2 * k].to_vec(), c: head[2 * k] })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::bench_step::{StepData, bench_config};
+
+    /// Limits whose storage bindings hold `words` floats, otherwise wgpu's defaults.
+    fn limits(words: u64) -> wgpu::Limits {
+        wgpu::Limits { max_storage_buffer_binding_size: 4 * words, max_buffer_size: 4 * words, ..Default::default() }
+    }
+
+    fn rejected_flag(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::Param(e)) => e.name,
+            other => panic!("expected a parameter error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn chunks_cover_the_batch_in_whole_row_groups_whose_buffers_fit_a_binding() {
+        let (d, k, batch) = (8, 64, 5000);
+        for (data, fused) in [(StepData::Fresh, false), (StepData::Fresh, true), (StepData::Fixed, false)] {
+            let config = bench_config(d, k, batch, data).unwrap();
+            let options = GpuOptions { fused_sampling: fused, ..GpuOptions::default() };
+            let words = 1000 * k as u64; // Z of 1000 rows: the batch must split
+            let plan = Plan::new(&limits(words), &config, &options, GemmVariant::DEFAULT).unwrap();
+            assert!(plan.rows_cap > 0 && plan.rows_cap % ROW_GROUP == 0, "cap {}", plan.rows_cap);
+            assert!(u64::from(plan.rows_cap) * k as u64 <= words, "a chunk's Z fits a binding");
+            let mut next = 0;
+            for c in &plan.chunks {
+                assert_eq!(c.offset, next, "chunks are contiguous");
+                assert!(c.rows > 0 && c.rows <= plan.rows_cap);
+                next += c.rows;
+            }
+            assert_eq!(next as usize, batch, "the chunks cover the batch");
+            // A batch that fits is one chunk, of any size.
+            let whole = Plan::new(&limits(1 << 24), &config, &options, GemmVariant::DEFAULT).unwrap();
+            assert_eq!(whole.chunks, [Chunk { offset: 0, rows: batch as u32 }]);
+        }
+    }
+
+    #[test]
+    fn students_and_training_sets_too_large_for_a_binding_are_named() {
+        let config = bench_config(64, 256, 512, StepData::Fixed).unwrap();
+        assert_eq!(rejected_flag(Plan::check_student(&limits(64 * 256), &config)), "width k' × d");
+        assert!(Plan::check_student(&limits(64 * 256 + 2 * 256 + 1), &config).is_ok(), "V, b, a and c fit exactly");
+        let set = TrainConfig { data: DataSource::Fixed { m: 1 << 20 }, ..config };
+        let plan = Plan::new(&limits(1 << 22), &set, &GpuOptions::default(), GemmVariant::DEFAULT);
+        assert_eq!(rejected_flag(plan.map(|p| p.x_rows)), "training set m");
     }
 }
