@@ -517,7 +517,7 @@ mod tests {
             let options = GpuOptions { fused_sampling: fused, ..GpuOptions::default() };
             let words = 1000 * k as u64; // Z of 1000 rows: the batch must split
             let plan = Plan::new(&limits(words), &config, &options, GemmVariant::DEFAULT).unwrap();
-            assert!(plan.rows_cap > 0 && plan.rows_cap % ROW_GROUP == 0, "cap {}", plan.rows_cap);
+            assert!(plan.rows_cap > 0 && plan.rows_cap.is_multiple_of(ROW_GROUP), "cap {}", plan.rows_cap);
             assert!(u64::from(plan.rows_cap) * k as u64 <= words, "a chunk's Z fits a binding");
             let mut next = 0;
             for c in &plan.chunks {
