@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::atomic::write_file_atomically;
+use super::roofline::Datasheet;
 use super::table::markdown_table;
 use crate::backends::BackendInfo;
 
@@ -233,6 +234,83 @@ fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |v| format!("{v:.digits$}"))
 }
 
+/// The columns of a timing table.
+const HEADERS: [&str; 18] = [
+    "benchmark",
+    "id",
+    "case",
+    "d",
+    "k'",
+    "B",
+    "median ms",
+    "95% CI ms",
+    "throughput",
+    "unit",
+    "GB/s",
+    "% peak FLOP/s",
+    "% peak GB/s",
+    "GFLOP/iter",
+    "MB/iter",
+    "FLOP/byte",
+    "roofline GFLOP/s (datasheet)",
+    "% roofline",
+];
+
+/// The [`HEADERS`] cells of `m`, against its family's measured `peak` and, for a GPU in the
+/// datasheet table, its roofline.
+fn row(m: &Measurement, peak: Peaks, sheet: Option<Datasheet>) -> Vec<String> {
+    let (d, k, b) = shape(&m.parameter).map_or((String::new(), String::new(), String::new()), |(d, k, b)| {
+        (d.to_string(), k.to_string(), b.to_string())
+    });
+    let throughput = m.throughput();
+    let counts_flops = m.unit() == Some("FLOP");
+    let flops = m.giga_work_per_s().filter(|_| counts_flops);
+    let intensity = m.work.zip(m.bytes).filter(|(_, b)| *b > 0.0 && counts_flops).map(|(w, b)| w / b);
+    let roofline = sheet.zip(intensity).map(|(s, i)| super::roofline::ceiling_gflops(s, i));
+    vec![
+        m.group.clone(),
+        m.function.clone(),
+        if d.is_empty() { m.parameter.clone() } else { String::new() },
+        d,
+        k,
+        b,
+        format!("{:.4}", m.median_ns / 1e6),
+        format!("[{:.4}, {:.4}]", m.lower_ns / 1e6, m.upper_ns / 1e6),
+        throughput.map_or("–".into(), |(v, _)| format!("{v:.3}")),
+        throughput.map_or("–".into(), |(_, unit)| unit.to_string()),
+        opt(m.gb_per_s().filter(|b| *b > 0.0), 2),
+        opt(flops.zip(peak.gflops).map(|(c, p)| 100.0 * c / p), 1),
+        opt(m.gb_per_s().zip(peak.gb_per_s).map(|(c, p)| 100.0 * c / p), 1),
+        opt(m.work.filter(|_| counts_flops).map(|w| w / 1e9), 3),
+        opt(m.bytes.map(|b| b / 1e6), 3),
+        opt(intensity, 2),
+        opt(roofline, 0),
+        opt(flops.zip(roofline).map(|(c, r)| 100.0 * c / r), 1),
+    ]
+}
+
+/// The sentence saying where the roofline columns come from.
+fn roofline_note(sheet: Option<Datasheet>) -> String {
+    match sheet {
+        Some(s) => format!(
+            "Roofline: min(FP32 peak, FLOP/byte × bandwidth) from the {} datasheet ({} TFLOP/s FP32, {} GB/s; \
+             vendor figures, not measured here).",
+            s.name, s.fp32_tflops, s.gb_per_s
+        ),
+        None => "Roofline: no datasheet for this adapter in `reporting::roofline` (columns left empty).".into(),
+    }
+}
+
+/// `rows` under [`HEADERS`] as CSV, written atomically to `path`.
+fn write_csv_table(path: &Path, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADERS).map_err(std::io::Error::other)?;
+    for r in rows {
+        w.write_record(r).map_err(std::io::Error::other)?;
+    }
+    write_file_atomically(path, &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)
+}
+
 /// Writes `timings-<backend>.{md,csv}` under `out` for every backend family measured; returns
 /// the files written.
 pub fn write_report(
@@ -249,90 +327,26 @@ pub fn write_report(
         let peak = peaks.get(family).copied().unwrap_or_default();
         let mine: Vec<BackendInfo> = backends.iter().filter(|b| b.backend == family).cloned().collect();
         let sheet = mine.iter().find_map(|b| super::roofline::datasheet(&b.adapter));
-        let rows: Vec<&Measurement> = measurements.iter().filter(|m| m.backend() == family).collect();
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|m| {
-                let (d, k, b) = shape(&m.parameter)
-                    .map_or((String::new(), String::new(), String::new()), |(d, k, b)| {
-                        (d.to_string(), k.to_string(), b.to_string())
-                    });
-                let throughput = m.throughput();
-                let flops = (m.unit() == Some("FLOP")).then(|| m.giga_work_per_s()).flatten();
-                let intensity =
-                    m.work.zip(m.bytes).filter(|(_, b)| *b > 0.0 && m.unit() == Some("FLOP")).map(|(w, b)| w / b);
-                let roofline = sheet.zip(intensity).map(|(s, i)| super::roofline::ceiling_gflops(s, i));
-                vec![
-                    m.group.clone(),
-                    m.function.clone(),
-                    if d.is_empty() { m.parameter.clone() } else { String::new() },
-                    d,
-                    k,
-                    b,
-                    format!("{:.4}", m.median_ns / 1e6),
-                    format!("[{:.4}, {:.4}]", m.lower_ns / 1e6, m.upper_ns / 1e6),
-                    throughput.map_or("–".into(), |(v, _)| format!("{v:.3}")),
-                    throughput.map_or("–".into(), |(_, unit)| unit.to_string()),
-                    opt(m.gb_per_s().filter(|b| *b > 0.0), 2),
-                    opt(flops.zip(peak.gflops).map(|(c, p)| 100.0 * c / p), 1),
-                    opt(m.gb_per_s().zip(peak.gb_per_s).map(|(c, p)| 100.0 * c / p), 1),
-                    opt(m.work.filter(|_| m.unit() == Some("FLOP")).map(|w| w / 1e9), 3),
-                    opt(m.bytes.map(|b| b / 1e6), 3),
-                    opt(intensity, 2),
-                    opt(roofline, 0),
-                    opt(flops.zip(roofline).map(|(c, r)| 100.0 * c / r), 1),
-                ]
-            })
-            .collect();
-        let headers = [
-            "benchmark",
-            "id",
-            "case",
-            "d",
-            "k'",
-            "B",
-            "median ms",
-            "95% CI ms",
-            "throughput",
-            "unit",
-            "GB/s",
-            "% peak FLOP/s",
-            "% peak GB/s",
-            "GFLOP/iter",
-            "MB/iter",
-            "FLOP/byte",
-            "roofline GFLOP/s (datasheet)",
-            "% roofline",
-        ];
-        let roofline_note = match sheet {
-            Some(s) => format!(
-                "Roofline: min(FP32 peak, FLOP/byte × bandwidth) from the {} datasheet ({} TFLOP/s FP32, {} GB/s;                  vendor figures, not measured here).",
-                s.name, s.fp32_tflops, s.gb_per_s
-            ),
-            None => "Roofline: no datasheet for this adapter in `reporting::roofline` (columns left empty).".into(),
-        };
+        let measured: Vec<&Measurement> = measurements.iter().filter(|m| m.backend() == family).collect();
+        let rows: Vec<Vec<String>> = measured.iter().map(|m| row(m, peak, sheet)).collect();
         let md = format!(
             "# Timings: {family}\n\n{}- measured peaks (calibration group): {} GFLOP/s (GEMM), {} GB/s (copy)\n\n\
              FLOPs: a step is 4·B·d·k' (two B×d×k' products), forward and backward 2·B·d·k' each, \
              evaluation one forward product; elementwise work is not counted. `wgpu-device` = GPU timestamps, \
-             `wgpu-wall` = wall clock to completion. {roofline_note}\n\n{}",
+             `wgpu-wall` = wall clock to completion. {}\n\n{}",
             metadata(&mine),
             opt(peak.gflops, 1),
             opt(peak.gb_per_s, 1),
-            markdown_table(&headers, &cells)
+            roofline_note(sheet),
+            markdown_table(&HEADERS, &rows)
         );
         let md_path = out.join(format!("timings-{family}.md"));
         write_file_atomically(&md_path, md.as_bytes())?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(headers).map_err(std::io::Error::other)?;
-        for c in &cells {
-            w.write_record(c).map_err(std::io::Error::other)?;
-        }
         let csv_path = out.join(format!("timings-{family}.csv"));
-        write_file_atomically(&csv_path, &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
+        write_csv_table(&csv_path, &rows)?;
         written.extend([md_path, csv_path]);
         let svg_path = out.join(format!("step-throughput-{family}.svg"));
-        if step_figure(&svg_path, family, &rows, peak.gflops).map_err(|e| std::io::Error::other(e.to_string()))? {
+        if step_figure(&svg_path, family, &measured, peak.gflops).map_err(|e| std::io::Error::other(e.to_string()))? {
             written.push(svg_path);
         }
     }
@@ -466,7 +480,10 @@ mod tests {
         let files = write_report(&gpu, &[info("wgpu", "NVIDIA H100 80GB HBM3")], &gpu_dir).unwrap();
         let md = std::fs::read_to_string(&files[0]).unwrap();
         assert!(md.contains("| 0.268 | 4.000 | 67.11 | 66900 | 0.4 |"), "roofline columns\n{md}");
-        assert!(md.contains("H100 datasheet (66.9 TFLOP/s FP32, 3350 GB/s"), "{md}");
+        assert!(
+            md.contains("H100 datasheet (66.9 TFLOP/s FP32, 3350 GB/s; vendor figures, not measured here)"),
+            "{md}"
+        );
 
         // A median of 0 ns (work optimised away) has no rate; the report and its figure finish.
         put("step-fixed", "cpu", "d64_k512_B4096", 0.0, r#"{"ElementsAndBytes":{"elements":268435456,"bytes":4}}"#);

@@ -15,13 +15,14 @@ pub struct Datasheet {
 }
 
 /// Datasheet figures, most specific names first.
-pub const DATASHEETS: [Datasheet; 11] = [
+pub const DATASHEETS: [Datasheet; 12] = [
     Datasheet { name: "H200", fp32_tflops: 67.0, gb_per_s: 4800.0 },
     Datasheet { name: "H100 PCIe", fp32_tflops: 51.2, gb_per_s: 2000.0 },
     Datasheet { name: "H100", fp32_tflops: 66.9, gb_per_s: 3350.0 },
     Datasheet { name: "A100-SXM4-80GB", fp32_tflops: 19.5, gb_per_s: 2039.0 },
     Datasheet { name: "A100", fp32_tflops: 19.5, gb_per_s: 1555.0 },
     Datasheet { name: "L40S", fp32_tflops: 91.6, gb_per_s: 864.0 },
+    Datasheet { name: "L40", fp32_tflops: 90.5, gb_per_s: 864.0 },
     Datasheet { name: "L4", fp32_tflops: 30.3, gb_per_s: 300.0 },
     Datasheet { name: "RTX 4090", fp32_tflops: 82.6, gb_per_s: 1008.0 },
     Datasheet { name: "RTX 3090", fp32_tflops: 35.6, gb_per_s: 936.0 },
@@ -52,5 +53,17 @@ mod tests {
         assert_eq!(ceiling_gflops(h100, ridge * 10.0), h100.fp32_tflops * 1e3);
         assert_eq!(datasheet("NVIDIA H100 PCIe").unwrap().gb_per_s, 2000.0, "the specific name first");
         assert_eq!(datasheet("llvmpipe (LLVM 15.0.6, 256 bits)"), None);
+    }
+
+    #[test]
+    fn no_gpu_takes_the_datasheet_of_a_name_inside_its_own() {
+        // Each name is matched before any shorter name it contains ("L40" before "L4").
+        for (i, sheet) in DATASHEETS.iter().enumerate() {
+            for earlier in &DATASHEETS[..i] {
+                assert!(!sheet.name.contains(earlier.name), "{} is listed after {}", sheet.name, earlier.name);
+            }
+            assert_eq!(datasheet(&format!("NVIDIA {} (vulkan)", sheet.name)), Some(*sheet));
+        }
+        assert_eq!(datasheet("NVIDIA L40").unwrap().fp32_tflops, 90.5);
     }
 }
