@@ -47,6 +47,15 @@ pub enum AttackMode {
 }
 
 impl AttackMode {
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Clwe => "clwe",
+            Self::Triangle => "triangle",
+            Self::Hclwe => "hclwe",
+        }
+    }
+
     /// Lattice dimension for input dimension d.
     pub fn dimension(self, d: usize) -> usize {
         match self {

@@ -372,13 +372,26 @@ fn publish(dir: &Path, grid: &FrontierGrid, rows: &[FrontierRow]) -> Result<()> 
         grid.seed,
         rows.iter().map(|r| r.seconds).sum::<f64>()
     );
-    md += "## N_min(d): the smallest precision that verifies, noiseless\n\nBisection between 1 bit and the \
-           noiseless default (each N_min verifies and N_min − 1 does not); nearest-rank percentiles.\n\n";
+    md += &n_min_section(&n_min);
+    md += &sigma_max_section(&frontiers, grid.step_bits);
+    md += "\n## Fitted laws\n\nlog₂(1/σ_max) = a + b·x by least squares over the bracketed d, for x = d·log₂d and \
+           x = d²; residuals in bits.\n\n";
+    for mode in [AttackMode::Triangle, AttackMode::Clwe] {
+        md += &fit_section(mode, &frontiers);
+        draw_figure(dir, mode, &frontiers_of(&frontiers, mode), &n_min_medians(&n_min, mode), grid.step_bits)
+            .map_err(|e| Error::io(dir)(std::io::Error::other(e.to_string())))?;
+    }
+    write_cells_csv(&dir.join("cells.csv"), &frontiers).map_err(Error::io(dir))?;
+    write_file_atomically(&dir.join("frontier.md"), md.as_bytes()).map_err(Error::io(dir))
+}
+
+/// The table of N_min(d), the smallest precision that verifies without noise.
+fn n_min_section(n_min: &[NMin]) -> String {
     let body: Vec<Vec<String>> = n_min
         .iter()
         .map(|m| {
             vec![
-                format!("{:?}", m.mode).to_lowercase(),
+                m.mode.name().into(),
                 m.d.to_string(),
                 m.mode.dimension(m.d).to_string(),
                 m.values.len().to_string(),
@@ -389,17 +402,17 @@ fn publish(dir: &Path, grid: &FrontierGrid, rows: &[FrontierRow]) -> Result<()> 
             ]
         })
         .collect();
-    md += &markdown_table(
-        &["mode", "d", "lattice dim", "instances", "N_min median", "N_min p90", "default N", "CPU s (all cells)"],
-        &body,
-    );
-    md += &format!(
-        "\n## σ_max(d): the largest noise with ≥ 50% success\n\nNoise 2^−k on a {}-bit grid; the scanning attack \
-         (as the `lll` learner runs it). σ_max (β_max in CLWE mode) is the largest noise whose cell verifies on at \
-         least half the instances while the next larger noise does not; 95% Wilson intervals on both rates. \
-         Every measured cell is in cells.csv.\n\n",
-        grid.step_bits
-    );
+    "## N_min(d): the smallest precision that verifies, noiseless\n\nBisection between 1 bit and the \
+     noiseless default (each N_min verifies and N_min − 1 does not); nearest-rank percentiles.\n\n"
+        .to_string()
+        + &markdown_table(
+            &["mode", "d", "lattice dim", "instances", "N_min median", "N_min p90", "default N", "CPU s (all cells)"],
+            &body,
+        )
+}
+
+/// The table of σ_max(d), with the success rates either side of it.
+fn sigma_max_section(frontiers: &[Frontier], step_bits: u32) -> String {
     let wilson_text = |c: Cell| {
         let (lo, hi) = wilson(c.successes, c.runs, Z95);
         format!("{}/{} [{:.2}, {:.2}]", c.successes, c.runs, lo, hi)
@@ -412,72 +425,89 @@ fn publish(dir: &Path, grid: &FrontierGrid, rows: &[FrontierRow]) -> Result<()> 
                 Some(k) => (
                     format!("2^-{k}"),
                     at(k).map_or("–".into(), wilson_text),
-                    at(k - grid.step_bits).map_or("–".into(), wilson_text),
+                    at(k - step_bits).map_or("–".into(), wilson_text),
                 ),
                 None => (unbracketed(f), "–".into(), "–".into()),
             };
-            vec![format!("{:?}", f.mode).to_lowercase(), f.d.to_string(), value, rate, above]
+            vec![f.mode.name().into(), f.d.to_string(), value, rate, above]
         })
         .collect();
-    md += &markdown_table(&["mode", "d", "σ_max", "success at σ_max [95%]", "success at 2^step·σ_max [95%]"], &body);
-    md += "\n## Fitted laws\n\nlog₂(1/σ_max) = a + b·x by least squares over the bracketed d, for x = d·log₂d and \
-           x = d²; residuals in bits.\n\n";
-    for mode in [AttackMode::Triangle, AttackMode::Clwe] {
-        let points: Vec<(usize, f64)> =
-            frontiers.iter().filter(|f| f.mode == mode).filter_map(|f| f.k.map(|k| (f.d, f64::from(k)))).collect();
-        let fits: Vec<(&str, Option<Fit>)> = LAWS
-            .iter()
-            .map(|(name, x)| (*name, fit_line(&points.iter().map(|(d, y)| (x(*d as f64), *y)).collect::<Vec<_>>())))
-            .collect();
-        md += &format!("### {} mode\n\n", format!("{mode:?}").to_lowercase());
-        if fits.iter().any(|(_, f)| f.is_none()) {
-            md += "Fewer than three bracketed dimensions: no fit.\n\n";
-            continue;
-        }
-        let mut body: Vec<Vec<String>> = points
-            .iter()
-            .enumerate()
-            .map(|(i, (d, y))| {
-                let mut row = vec![d.to_string(), format!("{y:.0}")];
-                row.extend(fits.iter().map(|(_, f)| format!("{:+.1}", f.as_ref().expect("checked").residuals[i])));
-                row
-            })
-            .collect();
-        let mut summary = vec!["fit".to_string(), String::new()];
-        summary.extend(fits.iter().map(|(_, f)| {
-            let f = f.as_ref().expect("checked");
-            format!("{:.2} + {:.4}·x, RMS {:.1}", f.a, f.b, f.rms)
-        }));
-        body.push(summary);
-        let headers: Vec<String> = ["d".into(), "log₂(1/σ_max)".into()]
-            .into_iter()
-            .chain(fits.iter().map(|(name, _)| format!("residual, x = {name}")))
-            .collect();
-        md += &markdown_table(&headers.iter().map(String::as_str).collect::<Vec<_>>(), &body);
-        let best = fits
-            .iter()
-            .min_by(|a, b| a.1.as_ref().expect("checked").rms.total_cmp(&b.1.as_ref().expect("checked").rms))
-            .expect("two laws");
-        md += &format!("\nBetter fit: x = {} (smaller RMS residual).\n\n", best.0);
-        draw_figure(dir, mode, &frontiers_of(&frontiers, mode), &n_min_medians(&n_min, mode), grid.step_bits)
-            .map_err(|e| Error::io(dir)(std::io::Error::other(e.to_string())))?;
-    }
-    let mut csv = String::from("mode,d,noise_bits,successes,runs,rate,wilson95_low,wilson95_high\n");
-    for f in &frontiers {
-        for (k, c) in &f.cells {
+    format!(
+        "\n## σ_max(d): the largest noise with ≥ 50% success\n\nNoise 2^−k on a {step_bits}-bit grid; the scanning \
+         attack (as the `lll` learner runs it). σ_max (β_max in CLWE mode) is the largest noise whose cell verifies on \
+         at least half the instances while the next larger noise does not; 95% Wilson intervals on both rates. \
+         Every measured cell is in cells.csv.\n\n"
+    ) + &markdown_table(&["mode", "d", "σ_max", "success at σ_max [95%]", "success at 2^step·σ_max [95%]"], &body)
+}
+
+/// One mode's fits of [`LAWS`] to log₂(1/σ_max) over its bracketed dimensions: the residuals
+/// per d, each law's line and RMS, and which fits better.
+fn fit_section(mode: AttackMode, frontiers: &[Frontier]) -> String {
+    let points: Vec<(usize, f64)> =
+        frontiers.iter().filter(|f| f.mode == mode).filter_map(|f| f.k.map(|k| (f.d, f64::from(k)))).collect();
+    let fits: Option<Vec<(&str, Fit)>> = LAWS
+        .iter()
+        .map(|(name, x)| Some((*name, fit_line(&points.iter().map(|(d, y)| (x(*d as f64), *y)).collect::<Vec<_>>())?)))
+        .collect();
+    let title = format!("### {} mode\n\n", mode.name());
+    let Some(fits) = fits else {
+        return title + "Fewer than three bracketed dimensions: no fit.\n\n";
+    };
+    let mut body: Vec<Vec<String>> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (d, y))| {
+            let mut row = vec![d.to_string(), format!("{y:.0}")];
+            row.extend(fits.iter().map(|(_, f)| format!("{:+.1}", f.residuals[i])));
+            row
+        })
+        .collect();
+    let mut summary = vec!["fit".to_string(), String::new()];
+    summary.extend(fits.iter().map(|(_, f)| format!("{:.2} + {:.4}·x, RMS {:.1}", f.a, f.b, f.rms)));
+    body.push(summary);
+    let headers: Vec<String> = ["d".into(), "log₂(1/σ_max)".into()]
+        .into_iter()
+        .chain(fits.iter().map(|(name, _)| format!("residual, x = {name}")))
+        .collect();
+    let best = fits.iter().min_by(|a, b| a.1.rms.total_cmp(&b.1.rms)).expect("two laws");
+    title
+        + &markdown_table(&headers.iter().map(String::as_str).collect::<Vec<_>>(), &body)
+        + &format!("\nBetter fit: x = {} (smaller RMS residual).\n\n", best.0)
+}
+
+/// One measured noise cell of a (mode, d), as a row of `cells.csv`.
+#[derive(Serialize)]
+struct CellRow {
+    mode: AttackMode,
+    d: usize,
+    noise_bits: u32,
+    successes: usize,
+    runs: usize,
+    rate: String,
+    wilson95_low: String,
+    wilson95_high: String,
+}
+
+/// Every measured cell with its success rate and 95% Wilson interval, written atomically.
+fn write_cells_csv(path: &Path, frontiers: &[Frontier]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for f in frontiers {
+        for &(noise_bits, c) in &f.cells {
             let (lo, hi) = wilson(c.successes, c.runs, Z95);
-            csv += &format!(
-                "{},{},{k},{},{},{:.3},{lo:.3},{hi:.3}\n",
-                format!("{:?}", f.mode).to_lowercase(),
-                f.d,
-                c.successes,
-                c.runs,
-                c.successes as f64 / c.runs as f64
-            );
+            w.serialize(CellRow {
+                mode: f.mode,
+                d: f.d,
+                noise_bits,
+                successes: c.successes,
+                runs: c.runs,
+                rate: format!("{:.3}", c.successes as f64 / c.runs as f64),
+                wilson95_low: format!("{lo:.3}"),
+                wilson95_high: format!("{hi:.3}"),
+            })
+            .map_err(std::io::Error::other)?;
         }
     }
-    write_file_atomically(&dir.join("cells.csv"), csv.as_bytes()).map_err(Error::io(dir))?;
-    write_file_atomically(&dir.join("frontier.md"), md.as_bytes()).map_err(Error::io(dir))
+    write_file_atomically(path, &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)
 }
 
 /// What can be said of a group without a bracket.
@@ -522,7 +552,7 @@ fn draw_figure(
     }
     let d_max = frontier.iter().chain(medians).map(|p| p.0).max().expect("non-empty") as f64;
     let k_max = frontier.iter().chain(medians).map(|p| p.1).max().expect("non-empty") as f64;
-    let name = format!("{mode:?}").to_lowercase();
+    let name = mode.name();
     let path = dir.join(format!("frontier-{name}.svg"));
     let root = SVGBackend::new(&path, (640, 460)).into_drawing_area();
     root.fill(&WHITE)?;
