@@ -471,7 +471,26 @@ pub fn write_tables(
     let summaries = summarize(rows, names);
     let advantages = advantages(&summaries);
     write_csv(&dir.join("summary.csv"), &summaries)?;
-    let varying = varying_settings(&summaries);
+    write_file_atomically(
+        &dir.join("summary.md"),
+        summary_markdown(title, rows, &summaries, random_numbers).as_bytes(),
+    )?;
+    if !advantages.is_empty() {
+        write_csv(&dir.join("advantage.csv"), &advantages)?;
+        write_file_atomically(&dir.join("advantage.md"), advantage_markdown(title, &advantages).as_bytes())?;
+    }
+    Ok((summaries, advantages))
+}
+
+/// `summary.md`: the rule, the budget and the backends, then a row per grid point (with a
+/// column for each student setting the grid varies).
+fn summary_markdown(
+    title: &str,
+    rows: &[RunRecord],
+    summaries: &[PointSummary],
+    random_numbers: RandomNumbers,
+) -> String {
+    let varying = varying_settings(summaries);
     let body: Vec<Vec<String>> = summaries
         .iter()
         .map(|s| {
@@ -497,66 +516,54 @@ pub fn write_tables(
         })
         .collect();
     let backends: std::collections::BTreeSet<String> = rows.iter().map(|r| r.backend.describe()).collect();
-    let mut md = format!(
+    let mut headers = vec!["learner", "data", "noise", "d", "σ", "log₂σ", "γ", "γ_s"];
+    headers.extend(varying.iter().map(|(name, _)| *name));
+    headers.extend(["learned", "mean Δ", "mean r", "mean |cos|", "mean s"]);
+    format!(
         "# {title}\n\n{} runs. Learned = the lower 99% bound of Δ exceeds ε = max(0.01·Var f, 4·SE) (SPEC §8). \
          Δ = MSE(trivial) − MSE(h) on held-out samples against the noise-free target; r = Δ/Var f.\n\
          log₂σ, γ and γ_s are the numbers behind the labels at each d. Budget: {}{}. {}\nBackends: {}. \
-         Version: {}.\n\n",
+         Version: {}.\n\n{}",
         rows.len(),
         rows.first().map_or("–".to_string(), |r| budget_line(&r.spec)),
         if varying.is_empty() { String::new() } else { " (columns give the student settings the grid varies)".into() },
         random_numbers.describe(),
         backends.into_iter().collect::<Vec<_>>().join("; "),
-        rows.first().map_or("–".to_string(), |r| r.version.clone())
-    );
-    let mut headers = vec!["learner", "data", "noise", "d", "σ", "log₂σ", "γ", "γ_s"];
-    headers.extend(varying.iter().map(|(name, _)| *name));
-    headers.extend(["learned", "mean Δ", "mean r", "mean |cos|", "mean s"]);
-    md += &markdown_table(&headers, &body);
-    write_file_atomically(&dir.join("summary.md"), md.as_bytes())?;
-    if !advantages.is_empty() {
-        write_csv(&dir.join("advantage.csv"), &advantages)?;
-        let body: Vec<Vec<String>> = advantages
-            .iter()
-            .map(|a| {
-                vec![
-                    a.learner.name().into(),
-                    a.d.to_string(),
-                    a.sigma.clone(),
-                    a.beta.clone(),
-                    a.regime.name().into(),
-                    format!("{}/{}", a.k_clwe, a.n_clwe),
-                    format!("{}/{}", a.k_null, a.n_null),
-                    format!("{:+.2} [{:+.2}, {:+.2}]", a.advantage, a.ci95_low, a.ci95_high),
-                ]
-            })
-            .collect();
-        let md = format!(
-            "# {title}: distinguishing advantage\n\nA learner says \"CLWE\" iff it weakly learns on held-out samples scored \
-             on the observed labels only: the lower 99% bound of Δ = MSE(trivial) − MSE(h), both against the labels ℓ, \
-             exceeds ε = max(0.01·Var ℓ, 4·SE) (SPEC §6, revision 2; the distinguisher never reads w, the null's U or \
-             the noise-free target). Advantage = P(CLWE | {}) − P(CLWE | null) over independent instances (a fresh w \
-             each), with its 95% Newcombe (hybrid Wilson score) interval. Regime: \"valid\" where σ ≥ 10·m·β_s (m \
-             the training samples the learner touched), so that the reduction's bound m·β_s/(πσ) makes the \
-             CLWE-derived samples close to the planted problem; \"no guarantee\" elsewhere (β = σ = 1/d).\n\n{}",
-            advantages[0].data,
-            markdown_table(
-                &[
-                    "learner",
-                    "d",
-                    "σ",
-                    "β",
-                    "regime",
-                    "said CLWE on CLWE-derived",
-                    "said CLWE on null",
-                    "advantage [95%]"
-                ],
-                &body
-            )
-        );
-        write_file_atomically(&dir.join("advantage.md"), md.as_bytes())?;
-    }
-    Ok((summaries, advantages))
+        rows.first().map_or("–".to_string(), |r| r.version.clone()),
+        markdown_table(&headers, &body)
+    )
+}
+
+/// `advantage.md`: the distinguisher's rule and a row per grid point with its advantage.
+fn advantage_markdown(title: &str, advantages: &[Advantage]) -> String {
+    let body: Vec<Vec<String>> = advantages
+        .iter()
+        .map(|a| {
+            vec![
+                a.learner.name().into(),
+                a.d.to_string(),
+                a.sigma.clone(),
+                a.beta.clone(),
+                a.regime.name().into(),
+                format!("{}/{}", a.k_clwe, a.n_clwe),
+                format!("{}/{}", a.k_null, a.n_null),
+                format!("{:+.2} [{:+.2}, {:+.2}]", a.advantage, a.ci95_low, a.ci95_high),
+            ]
+        })
+        .collect();
+    let headers =
+        ["learner", "d", "σ", "β", "regime", "said CLWE on CLWE-derived", "said CLWE on null", "advantage [95%]"];
+    format!(
+        "# {title}: distinguishing advantage\n\nA learner says \"CLWE\" iff it weakly learns on held-out samples scored \
+         on the observed labels only: the lower 99% bound of Δ = MSE(trivial) − MSE(h), both against the labels ℓ, \
+         exceeds ε = max(0.01·Var ℓ, 4·SE) (SPEC §6, revision 2; the distinguisher never reads w, the null's U or \
+         the noise-free target). Advantage = P(CLWE | {}) − P(CLWE | null) over independent instances (a fresh w \
+         each), with its 95% Newcombe (hybrid Wilson score) interval. Regime: \"valid\" where σ ≥ 10·m·β_s (m \
+         the training samples the learner touched), so that the reduction's bound m·β_s/(πσ) makes the \
+         CLWE-derived samples close to the planted problem; \"no guarantee\" elsewhere (β = σ = 1/d).\n\n{}",
+        advantages[0].data,
+        markdown_table(&headers, &body)
+    )
 }
 
 /// A summary of `learned` of 4 runs at (learner, data, Gaussian noise, d, σ = 1/d, β), with
