@@ -302,6 +302,7 @@ impl std::fmt::Display for GemmVariant {
         write!(f, "{l}x{l} lanes, {b}x{b} blocks, {t}x{t} tiles{a}")
     }
 }
+
 /// Invocations per workgroup of the row-wise kernels.
 pub const ROW_GROUP: u32 = 256;
 
