@@ -103,8 +103,9 @@ struct VsSgemm<'a> {
     percent_of_sgemm: Option<f64>,
 }
 
-/// Times one configuration.
-pub fn bench_step(args: BenchStepArgs) -> Result<()> {
+/// Bad flags, before any work: counts and sizes out of range, a variant named twice, a fused
+/// or sgemm comparison without its backend, or more memory than the machine has.
+fn check(args: &BenchStepArgs) -> Result<()> {
     ensure(args.steps >= 1, "--steps", args.steps, "an integer >= 1")?;
     ensure(args.repeats >= 1, "--repeats", args.repeats, "an integer >= 1")?;
     ensure((1..=MAX_WIDTH).contains(&args.k), "--k", args.k, &format!("an integer in 1..={MAX_WIDTH}"))?;
@@ -112,8 +113,7 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
     for (i, data) in args.data.iter().enumerate() {
         ensure(!args.data[..i].contains(data), "--data", data.name(), "each variant at most once")?;
     }
-    let fused = args.data.contains(&StepData::FreshFused);
-    if fused {
+    if args.data.contains(&StepData::FreshFused) {
         ensure(args.backend == BackendChoice::Wgpu, "--data", "fresh-fused", "only with --backend wgpu")?;
     }
     // Every variant holds its own trainer (a fixed one its training set too).
@@ -121,7 +121,28 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
     for &data in &args.data {
         memory += bench_config(args.d, args.k, args.batch, data)?.memory_bytes();
     }
-    ensure_memory("--d/--k/--batch", memory)?;
+    Ok(ensure_memory("--d/--k/--batch", memory)?)
+}
+
+/// One repeat's line (or JSON object), with its same-minute sgemm under `--vs-sgemm`.
+fn print_record(args: &BenchStepArgs, r: &BenchStepRecord) {
+    let sgemm = args.vs_sgemm.then(|| square_sgemm_gflops(2048, r.seconds.max(0.5)));
+    let percent = sgemm.map(|g| 100.0 * r.gflops / g);
+    if args.json {
+        let row = VsSgemm { record: r, sgemm_2048_gflops: sgemm, percent_of_sgemm: percent };
+        println!("{}", serde_json::to_string(&row).expect("records serialise"));
+    } else {
+        match (sgemm, percent) {
+            (Some(g), Some(p)) => println!("{r} = {p:.1}% of the {g:.1} GFLOP/s a 2048³ sgemm ran at right after"),
+            _ => println!("{r}"),
+        }
+    }
+}
+
+/// Times one configuration.
+pub fn bench_step(args: BenchStepArgs) -> Result<()> {
+    check(&args)?;
+    let fused = args.data.contains(&StepData::FreshFused);
     // The selected engine for fresh and fixed data, one that samples inside its products for
     // fresh-fused: each made only if a variant needs it.
     let plain =
@@ -144,19 +165,7 @@ pub fn bench_step(args: BenchStepArgs) -> Result<()> {
         })
         .collect();
     let shape = (args.d, args.k, args.batch);
-    let records = run_bench_step(&variants, shape, args.warmup, args.steps, args.repeats, |r| {
-        let sgemm = args.vs_sgemm.then(|| square_sgemm_gflops(2048, r.seconds.max(0.5)));
-        let percent = sgemm.map(|g| 100.0 * r.gflops / g);
-        if args.json {
-            let row = VsSgemm { record: r, sgemm_2048_gflops: sgemm, percent_of_sgemm: percent };
-            println!("{}", serde_json::to_string(&row).expect("records serialise"));
-        } else {
-            match (sgemm, percent) {
-                (Some(g), Some(p)) => println!("{r} = {p:.1}% of the {g:.1} GFLOP/s a 2048³ sgemm ran at right after"),
-                _ => println!("{r}"),
-            }
-        }
-    })?;
+    let records = run_bench_step(&variants, shape, args.warmup, args.steps, args.repeats, |r| print_record(&args, r))?;
     if !args.json {
         for &other in &args.data[1..] {
             let ratios = paired_ratios(&records, args.data[0], other);
