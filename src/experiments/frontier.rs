@@ -483,9 +483,17 @@ struct CellRow {
     noise_bits: u32,
     successes: usize,
     runs: usize,
-    rate: String,
-    wilson95_low: String,
-    wilson95_high: String,
+    #[serde(serialize_with = "three_decimals")]
+    rate: f64,
+    #[serde(serialize_with = "three_decimals")]
+    wilson95_low: f64,
+    #[serde(serialize_with = "three_decimals")]
+    wilson95_high: f64,
+}
+
+/// A rate as the table prints it, to three decimals.
+fn three_decimals<S: serde::Serializer>(value: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{value:.3}"))
 }
 
 /// Every measured cell with its success rate and 95% Wilson interval, written atomically.
@@ -500,9 +508,9 @@ fn write_cells_csv(path: &Path, frontiers: &[Frontier]) -> std::io::Result<()> {
                 noise_bits,
                 successes: c.successes,
                 runs: c.runs,
-                rate: format!("{:.3}", c.successes as f64 / c.runs as f64),
-                wilson95_low: format!("{lo:.3}"),
-                wilson95_high: format!("{hi:.3}"),
+                rate: c.successes as f64 / c.runs as f64,
+                wilson95_low: lo,
+                wilson95_high: hi,
             })
             .map_err(std::io::Error::other)?;
         }
