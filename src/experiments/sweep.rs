@@ -284,9 +284,9 @@ impl Grid {
         }
     }
 
-    /// Every run of the grid in a fixed order, validated before any work starts; a spec that
-    /// two axis values produce alike (say σ = "1/d" and 0.25 at d = 4) is listed once.
-    pub fn points(&self) -> Result<Vec<GridPoint>, ParamError> {
+    /// Errors for an empty axis, an instance count out of range, a grid of more than
+    /// [`MAX_POINTS`] runs, or more independent instances than the counter has room for.
+    fn check_size(&self) -> Result<(), ParamError> {
         for (axis, empty) in [
             ("learners", self.learners.is_empty()),
             ("d", self.d.is_empty()),
@@ -329,6 +329,13 @@ impl Grid {
                 ),
             )?;
         }
+        Ok(())
+    }
+
+    /// Every run of the grid in a fixed order, validated before any work starts; a spec that
+    /// two axis values produce alike (say σ = "1/d" and 0.25 at d = 4) is listed once.
+    pub fn points(&self) -> Result<Vec<GridPoint>, ParamError> {
+        self.check_size()?;
         let (cells, settings) = (self.cells(), self.student_settings());
         let numbers = self.cell_numbers(&cells)?;
         let mut points = Vec::new();
