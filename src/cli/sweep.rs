@@ -149,9 +149,9 @@ fn compute_to_learn(args: SweepArgs) -> Result<()> {
     grid.validate()?;
     let engine = select_engine(args.backend)?;
     eprintln!(
-        "sweep compute-to-learn: {:?} on d ∈ {:?}, γ = c·2√d for c ∈ {:?}, cap {:.1e} FLOPs per run, {} instances \
+        "sweep compute-to-learn: {} on d ∈ {:?}, γ = c·2√d for c ∈ {:?}, cap {:.1e} FLOPs per run, {} instances \
          per cell{}, on {}; results in {}",
-        grid.learners,
+        grid.learners.iter().map(|l| l.name()).collect::<Vec<_>>().join(", "),
         grid.d,
         grid.gamma,
         grid.cap_flops,

@@ -916,75 +916,85 @@ fn header(grid: &ComputeGrid) -> String {
 
 /// Per learner: one line per (d, γ) of the γ scan, and the frontier.
 fn level_tables(grid: &ComputeGrid, levels: &[LevelSummary]) -> String {
+    const HEADERS: [&str; 14] = [
+        "d",
+        "γ",
+        "γ_s",
+        "γ_s²",
+        "k",
+        "k'",
+        "learned (95% CI)",
+        "validation only",
+        "median samples",
+        "median FLOPs",
+        "ladder FLOPs (median)",
+        "rates kept (sgd: η)",
+        "direction known",
+        "ridge2 (median r)",
+    ];
     let mut md = String::new();
     for &learner in &grid.learners {
         md += &format!("## {learner}: the γ scan at k' = {}·k\n\n", grid.width_ratio);
-        let headers = [
-            "d",
-            "γ",
-            "γ_s",
-            "γ_s²",
-            "k",
-            "k'",
-            "learned (95% CI)",
-            "validation only",
-            "median samples",
-            "median FLOPs",
-            "ladder FLOPs (median)",
-            "rates kept (sgd: η)",
-            "direction known",
-            "ridge2 (median r)",
-        ];
-        let mut body = Vec::new();
-        for l in levels.iter().filter(|l| l.learner == learner) {
-            let mut spent = l.ladder_flops.clone();
-            spent.sort_by(f64::total_cmp);
-            let mut lrs = l.kept_lrs.clone();
-            lrs.sort_by(f32::total_cmp);
-            lrs.dedup();
-            body.push(vec![
-                l.d.to_string(),
-                format!("{}·2√d", l.c),
-                format!("{:.3}", l.gamma_s),
-                format!("{:.3}", l.gamma_s * l.gamma_s),
-                l.teacher_width.to_string(),
-                l.width.to_string(),
-                rate(l.learned, l.runs),
-                l.validation_only.to_string(),
-                censored_median(&l.samples).map_or("> cap".into(), sci),
-                censored_median(&l.flops).map_or("> cap".into(), sci),
-                spent.get(spent.len() / 2).map_or("–".into(), |&v| sci(v)),
-                lrs.iter().map(|&lr| short(lr)).collect::<Vec<_>>().join(", "),
-                format!("{}/{}", l.direction_known.0, l.direction_known.1),
-                format!("{}/{} ({:.3})", l.ridge2.0, l.ridge2.1, l.ridge2.2),
-            ]);
-        }
-        md += &markdown_table(&headers, &body);
+        let body: Vec<Vec<String>> = levels.iter().filter(|l| l.learner == learner).map(level_row).collect();
+        md += &markdown_table(&HEADERS, &body);
         md += &format!(
             "\nγ levels missing from a d were not run: no instance learned at a smaller γ. For d ∈ {:?} the \
              line at γ = {}·2√d is the width scan's k' = {}·k cell, run whatever the γ scan did.\n\n",
             grid.width_scan.d, grid.width_scan.gamma, grid.width_ratio
         );
-        md += &format!("**Frontier of {learner}** (within the cap): ");
-        let parts: Vec<String> = grid
-            .d
-            .iter()
-            .filter_map(|&d| {
-                let of_d: Vec<&LevelSummary> = levels.iter().filter(|l| l.learner == learner && l.d == d).collect();
-                let passes = |l: &&LevelSummary| 2 * l.learned > l.runs;
-                let last = of_d.iter().take_while(|l| passes(l)).last();
-                let first_fail = of_d.iter().find(|l| !passes(l));
-                (!of_d.is_empty()).then(|| match (last, first_fail) {
-                    (Some(p), Some(f)) => format!("d = {d}: γ_s {:.2} learned, {:.2} not", p.gamma_s, f.gamma_s),
-                    (Some(p), None) => format!("d = {d}: learned up to γ_s {:.2} (every level)", p.gamma_s),
-                    (None, Some(f)) => format!("d = {d}: not even γ_s {:.2}", f.gamma_s),
-                    (None, None) => format!("d = {d}: –"),
-                })
-            })
-            .collect();
-        md += &format!("{} (a level passes when more than half its instances learned).\n\n", parts.join("; "));
+        md += &frontier_line(grid, levels, learner);
     }
     md
+}
+
+/// One γ level of a learner as a row of [`level_tables`].
+fn level_row(l: &LevelSummary) -> Vec<String> {
+    let mut spent = l.ladder_flops.clone();
+    spent.sort_by(f64::total_cmp);
+    let mut lrs = l.kept_lrs.clone();
+    lrs.sort_by(f32::total_cmp);
+    lrs.dedup();
+    vec![
+        l.d.to_string(),
+        format!("{}·2√d", l.c),
+        format!("{:.3}", l.gamma_s),
+        format!("{:.3}", l.gamma_s * l.gamma_s),
+        l.teacher_width.to_string(),
+        l.width.to_string(),
+        rate(l.learned, l.runs),
+        l.validation_only.to_string(),
+        censored_median(&l.samples).map_or("> cap".into(), sci),
+        censored_median(&l.flops).map_or("> cap".into(), sci),
+        spent.get(spent.len() / 2).map_or("–".into(), |&v| sci(v)),
+        lrs.iter().map(|&lr| short(lr)).collect::<Vec<_>>().join(", "),
+        format!("{}/{}", l.direction_known.0, l.direction_known.1),
+        format!("{}/{} ({:.3})", l.ridge2.0, l.ridge2.1, l.ridge2.2),
+    ]
+}
+
+/// Where `learner` stops learning at each d: the last γ level that passes and the first that
+/// does not (a level passes when more than half its instances learned).
+fn frontier_line(grid: &ComputeGrid, levels: &[LevelSummary], learner: LearnerKind) -> String {
+    let parts: Vec<String> = grid
+        .d
+        .iter()
+        .filter_map(|&d| {
+            let of_d: Vec<&LevelSummary> = levels.iter().filter(|l| l.learner == learner && l.d == d).collect();
+            let passes = |l: &&LevelSummary| 2 * l.learned > l.runs;
+            let last = of_d.iter().take_while(|l| passes(l)).last();
+            let first_fail = of_d.iter().find(|l| !passes(l));
+            (!of_d.is_empty()).then(|| match (last, first_fail) {
+                (Some(p), Some(f)) => format!("d = {d}: γ_s {:.2} learned, {:.2} not", p.gamma_s, f.gamma_s),
+                (Some(p), None) => format!("d = {d}: learned up to γ_s {:.2} (every level)", p.gamma_s),
+                (None, Some(f)) => format!("d = {d}: not even γ_s {:.2}", f.gamma_s),
+                (None, None) => format!("d = {d}: –"),
+            })
+        })
+        .collect();
+    format!(
+        "**Frontier of {learner}** (within the cap): {} (a level passes when more than half its instances learned).\n\n",
+        parts.join("; ")
+    )
 }
 
 /// Fitted slopes of ln(samples to learn) against γ_s² beside SPEC §9's prediction.
