@@ -74,6 +74,14 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// The name used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Cosine => "cosine",
+        }
+    }
+
     /// Whether the rate is constant (the default, which records leave out).
     pub fn is_constant(&self) -> bool {
         *self == Self::Constant

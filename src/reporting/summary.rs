@@ -332,7 +332,7 @@ fn varying_settings(summaries: &[PointSummary]) -> Vec<SettingColumn> {
         ("B", |s| s.batch.to_string()),
         ("steps", |s| s.steps.to_string()),
         ("lr", |s| s.lr.map_or("–".into(), |l| format!("{l}"))),
-        ("schedule", |s| format!("{:?}", s.schedule).to_lowercase()),
+        ("schedule", |s| s.schedule.name().into()),
         ("seed", |s| s.seed.to_string()),
     ];
     // A column shows when some learner's students differ in it (sgd and adam differing in
@@ -352,7 +352,7 @@ fn budget_line(spec: &crate::experiments::runs::RunSpec) -> String {
     };
     let mut hygiene = Vec::new();
     if !o.schedule.is_constant() {
-        hygiene.push(format!("{:?} schedule", o.schedule).to_lowercase());
+        hygiene.push(format!("{} schedule", o.schedule.name()));
     }
     if o.output_init != 1.0 {
         hygiene.push(format!("output layer ×{}", o.output_init));
