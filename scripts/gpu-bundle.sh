@@ -3,7 +3,7 @@
 # (such as the device machines lent to this project's sessions): builds here the three programs
 # the check runs (clwe-bench, the kernel tests, the kernel benches), stripped, and downloads the
 # Vulkan and EGL loaders (Debian's amd64 packages) that such an image may lack, into gpu-bundle/
-# (ignored by git, about 35 MB). Copy or carry gpu-bundle/ with the repository, then there:
+# (ignored by git, about 30 MB). Copy or carry gpu-bundle/ with the repository, then there:
 #   bash scripts/gpu-check.sh --prebuilt gpu-bundle
 # `--without-loaders` skips the download (for a machine that has libvulkan, and for CI).
 set -euo pipefail

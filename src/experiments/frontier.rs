@@ -30,7 +30,7 @@ use crate::params::{NoiseModel, Problem};
 use crate::reporting::atomic::write_file_atomically;
 use crate::reporting::figures::powers;
 use crate::reporting::fit::{Line, least_squares};
-use crate::reporting::summary::{Z95, wilson};
+use crate::reporting::summary::{Z95, wilson, write_csv};
 use crate::reporting::table::markdown_table;
 
 /// The preset's grid, recorded in `grid.toml`.
@@ -381,7 +381,7 @@ fn publish(dir: &Path, grid: &FrontierGrid, rows: &[FrontierRow]) -> Result<()> 
         draw_figure(dir, mode, &frontiers_of(&frontiers, mode), &n_min_medians(&n_min, mode), grid.step_bits)
             .map_err(|e| Error::io(dir)(std::io::Error::other(e.to_string())))?;
     }
-    write_cells_csv(&dir.join("cells.csv"), &frontiers).map_err(Error::io(dir))?;
+    write_csv(&dir.join("cells.csv"), &cell_rows(&frontiers)).map_err(Error::io(dir))?;
     write_file_atomically(&dir.join("frontier.md"), md.as_bytes()).map_err(Error::io(dir))
 }
 
@@ -496,26 +496,27 @@ fn three_decimals<S: serde::Serializer>(value: &f64, s: S) -> std::result::Resul
     s.serialize_str(&format!("{value:.3}"))
 }
 
-/// Every measured cell with its success rate and 95% Wilson interval, written atomically.
-fn write_cells_csv(path: &Path, frontiers: &[Frontier]) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for f in frontiers {
-        for &(noise_bits, c) in &f.cells {
-            let (lo, hi) = wilson(c.successes, c.runs, Z95);
-            w.serialize(CellRow {
-                mode: f.mode,
-                d: f.d,
-                noise_bits,
-                successes: c.successes,
-                runs: c.runs,
-                rate: c.successes as f64 / c.runs as f64,
-                wilson95_low: lo,
-                wilson95_high: hi,
+/// Every measured cell with its success rate and 95% Wilson interval (the rows of cells.csv).
+fn cell_rows(frontiers: &[Frontier]) -> Vec<CellRow> {
+    frontiers
+        .iter()
+        .flat_map(|f| {
+            f.cells.iter().map(|&(noise_bits, c)| {
+                let (wilson95_low, wilson95_high) = wilson(c.successes, c.runs, Z95);
+                let rate = c.successes as f64 / c.runs as f64;
+                CellRow {
+                    mode: f.mode,
+                    d: f.d,
+                    noise_bits,
+                    successes: c.successes,
+                    runs: c.runs,
+                    rate,
+                    wilson95_low,
+                    wilson95_high,
+                }
             })
-            .map_err(std::io::Error::other)?;
-        }
-    }
-    write_file_atomically(path, &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)
+        })
+        .collect()
 }
 
 /// What can be said of a group without a bracket.

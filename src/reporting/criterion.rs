@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::atomic::write_file_atomically;
 use super::roofline::Datasheet;
+use super::summary::write_csv;
 use super::table::markdown_table;
 use crate::backends::BackendInfo;
 
@@ -301,16 +302,6 @@ fn roofline_note(sheet: Option<Datasheet>) -> String {
     }
 }
 
-/// `rows` under [`HEADERS`] as CSV, written atomically to `path`.
-fn write_csv_table(path: &Path, rows: &[Vec<String>]) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADERS).map_err(std::io::Error::other)?;
-    for r in rows {
-        w.write_record(r).map_err(std::io::Error::other)?;
-    }
-    write_file_atomically(path, &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)
-}
-
 /// Writes `timings-<backend>.{md,csv}` under `out` for every backend family measured; returns
 /// the files written.
 pub fn write_report(
@@ -343,7 +334,9 @@ pub fn write_report(
         let md_path = out.join(format!("timings-{family}.md"));
         write_file_atomically(&md_path, md.as_bytes())?;
         let csv_path = out.join(format!("timings-{family}.csv"));
-        write_csv_table(&csv_path, &rows)?;
+        let headed: Vec<Vec<String>> =
+            std::iter::once(HEADERS.map(String::from).to_vec()).chain(rows.iter().cloned()).collect();
+        write_csv(&csv_path, &headed)?;
         written.extend([md_path, csv_path]);
         let svg_path = out.join(format!("step-throughput-{family}.svg"));
         if step_figure(&svg_path, family, &measured, peak.gflops).map_err(|e| std::io::Error::other(e.to_string()))? {

@@ -38,7 +38,6 @@ pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary], budget: &dyn Fn(
     panels.dedup();
     for (learner, data, noise) in panels {
         let cells: Vec<&PointSummary> = summaries.iter().filter(|s| panel(s) == (learner, data, noise)).collect();
-        let (learner, data, noise) = (learner.name(), data.name(), noise.name());
         let mut ds: Vec<usize> = cells.iter().map(|s| s.d).collect();
         ds.sort_unstable();
         ds.dedup();
@@ -53,9 +52,10 @@ pub fn success_heatmaps(dir: &Path, summaries: &[PointSummary], budget: &dyn Fn(
         rows.sort(); // by σ, then name; a form such as 1/d has a value per d, so keep each name once
         let mut seen = std::collections::HashSet::new();
         rows.retain(|r| seen.insert(r.1.clone()));
-        let path = dir.join(format!("success-{learner}-{data}-{noise}.svg"));
+        let (name, data, noise) = (learner.name(), data.name(), noise.name());
+        let path = dir.join(format!("success-{name}-{data}-{noise}.svg"));
         let label_width = if betas.len() > 1 { 150 } else { 70 };
-        let caption = format!("{learner} ({data}, {noise} noise): learned fraction — {}", budget(cells[0].learner));
+        let caption = format!("{name} ({data}, {noise} noise): learned fraction — {}", budget(learner));
         let caption_width = 7 * caption.chars().count() as u32 + 40;
         let size = (
             (label_width + 60 + 90 * ds.len() as u32).max(420).max(caption_width),
